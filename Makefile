@@ -1,0 +1,53 @@
+# The README's two commands are `make demo` and `make test`; everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= genomenode-data
+DEMO_INDIVIDUALS ?= 600
+DEMO_SEED ?= 7
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test lint typecheck contracts unit benchmark clean
+
+install: $(STAMP)
+
+# Installs once: system tools (bcftools/tabix for the reference checks), pinned Python packages,
+# the package itself, and the GENCODE gene models. Re-running is a no-op until the pins change.
+$(STAMP): pyproject.toml requirements.lock scripts/install-system-deps.sh scripts/fetch-gene-models.sh
+	bash scripts/install-system-deps.sh
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	bash scripts/fetch-gene-models.sh $(BIN)/python
+	touch $(STAMP)
+
+demo: install
+	rm -rf $(DATA_DIR)
+	$(BIN)/genomenode --data-dir $(DATA_DIR) demo --individuals $(DEMO_INDIVIDUALS) --seed $(DEMO_SEED)
+	@echo "Serving the synthetic national cohort at http://$(HOST):$(PORT)/docs  (Ctrl-C to stop)"
+	$(BIN)/genomenode --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test: lint typecheck contracts unit
+
+benchmark: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data

@@ -1,0 +1,82 @@
+"""Every error genomenode raises on purpose, rooted in one class.
+
+    GenomenodeError
+    ├── InputError                       bad input from a user; nothing was changed
+    │   ├── VcfFormatError (ValueError)  unreadable/invalid VCF: file, line or record named
+    │   │   └── UnsortedVcfError
+    │   ├── ReferenceMismatchError       REF does not match --reference
+    │   ├── SampleSheetError             sample sheet invalid or disagreeing with the VCF
+    │   ├── AssemblyError                unknown assembly or another than the dataset's
+    │   ├── DuplicateSampleError         sample id repeated, or already loaded without --replace
+    │   ├── InvalidRegionError (ValueError)
+    │   ├── InvalidVariantError (ValueError)
+    │   └── UnknownGeneError (LookupError)
+    ├── NotFoundError (LookupError)      a dataset/variant that does not exist
+    ├── StoreError                       the store on disk is inconsistent or locked
+    │   └── StoreLockedError
+    └── ConfigurationError               settings that cannot work (missing gene models, bad URL)
+
+Each message says what was wrong, where (file, line, record) and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class GenomenodeError(Exception):
+    """Root of every error genomenode raises on purpose."""
+
+
+class InputError(GenomenodeError):
+    """The user's input is wrong; nothing was written."""
+
+
+class VcfFormatError(InputError, ValueError):
+    """A VCF/BCF that cannot be read or breaks the specification."""
+
+
+class UnsortedVcfError(VcfFormatError):
+    """Records are not sorted by contig and position."""
+
+
+class ReferenceMismatchError(InputError):
+    """A record's REF disagrees with the reference FASTA."""
+
+
+class SampleSheetError(InputError):
+    """A sample sheet that is malformed or disagrees with the VCF."""
+
+
+class AssemblyError(InputError):
+    """The assembly cannot be determined, or differs from the dataset's."""
+
+
+class DuplicateSampleError(InputError):
+    """A sample id that appears twice or is already loaded."""
+
+
+class InvalidRegionError(InputError, ValueError):
+    """A region string such as chr1:100-2000 that cannot be parsed."""
+
+
+class InvalidVariantError(InputError, ValueError):
+    """A variant string such as chr10:94781859:G:A that cannot be parsed."""
+
+
+class UnknownGeneError(InputError, LookupError):
+    """A gene symbol that the gene models do not know."""
+
+
+class NotFoundError(GenomenodeError, LookupError):
+    """A dataset, variant or record that does not exist (or that the caller may not see)."""
+
+
+class StoreError(GenomenodeError):
+    """The store on disk is inconsistent."""
+
+
+class StoreLockedError(StoreError):
+    """Another writer holds the store's write lock."""
+
+
+class ConfigurationError(GenomenodeError):
+    """Settings that cannot work."""

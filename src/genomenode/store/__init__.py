@@ -1,0 +1,1 @@
+"""The national variant store: Parquet files on disk, their schema, layout and commits."""
