@@ -1,0 +1,1 @@
+"""Who may see what: identities, policy, consent, audit and pseudonyms."""

@@ -1,0 +1,103 @@
+"""`create_app(settings)`: the node's HTTP API, with OpenAPI docs at /docs.
+
+Routes call the same `NodeQueries` service the CLI uses; access control (issue 3) and Beacon v2
+(issue 4) sit in front of it as dependencies and routers of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+
+from genomenode import __version__
+from genomenode.api import errors
+from genomenode.api.models import DatasetOut, FrequencyOut, HealthOut, VariantOut
+from genomenode.domain.variant import parse_region, parse_variant
+from genomenode.query.service import NodeQueries
+from genomenode.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.queries = NodeQueries(settings)
+        try:
+            yield
+        finally:
+            app.state.queries.close()
+
+    app = FastAPI(
+        title="genomenode",
+        version=__version__,
+        description="National genome node: cohort allele frequencies over the nation's pseudonymised genomes.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    def queries(request: Request) -> NodeQueries:
+        q: NodeQueries = request.app.state.queries
+        return q
+
+    Queries = Annotated[NodeQueries, Depends(queries)]
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", response_model=HealthOut, tags=["node"])
+    async def health(q: Queries) -> dict[str, Any]:
+        """Liveness plus a catalog round trip: 200 means the node can answer queries."""
+        datasets = await run_in_threadpool(q.datasets)
+        return {"status": "ok", "version": __version__, "datasets": len(datasets)}
+
+    @app.get("/datasets", response_model=list[DatasetOut], tags=["node"])
+    async def datasets(q: Queries) -> list[dict[str, Any]]:
+        rows = await run_in_threadpool(q.datasets)
+        return [
+            {"name": d.name, "assembly": d.assembly, "n_samples": d.n_samples, "n_files": d.n_files,
+             "centres": d.centres, "created_at": d.created_at}
+            for d in rows
+        ]
+
+    @app.get("/variants/{variant_id}", response_model=VariantOut, tags=["variants"])
+    async def variant(
+        variant_id: str,
+        q: Queries,
+        dataset: Annotated[str | None, Query(description="One dataset instead of the nation")] = None,
+    ) -> dict[str, Any]:
+        """One variant as chrom-pos-ref-alt (e.g. chr10-94781859-G-A), with counts per dataset and stratum."""
+        parsed = parse_variant(variant_id)
+        return await run_in_threadpool(q.variant, parsed, dataset=dataset)
+
+    @app.get("/frequencies", response_model=FrequencyOut, tags=["variants"])
+    async def frequencies(
+        q: Queries,
+        region: Annotated[str | None, Query(description="chr1:100-2000, 1-based inclusive")] = None,
+        gene: Annotated[str | None, Query(description="GENCODE gene symbol, e.g. CYP2C19")] = None,
+        dataset: Annotated[str | None, Query(description="One dataset instead of the nation")] = None,
+        by: Annotated[Literal["population", "sex", "centre"] | None, Query(description="Stratify")] = None,
+        pass_only: Annotated[bool, Query(description="Only alleles that PASS in every file")] = False,
+    ) -> dict[str, Any]:
+        """Allele counts (ac, an, af, hom, hemi) per normalised allele in a region or gene."""
+        parsed = parse_region(region) if region else None
+        answer = await run_in_threadpool(
+            lambda: q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by, pass_only=pass_only)
+        )
+        return {
+            "assembly": answer.assembly,
+            "scope": "national" if answer.scope == "*" else answer.scope,
+            "region": str(answer.region),
+            "gene": answer.gene.symbol if answer.gene else None,
+            "by": by,
+            "pass_only": pass_only,
+            "variants": [r.as_dict(by) for r in answer.rows],
+        }
+
+    return app

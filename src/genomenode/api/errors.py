@@ -1,0 +1,44 @@
+"""One place maps domain errors to HTTP; every error body has the same shape.
+
+    {"error": {"type": "InvalidRegionError", "message": "...", "status": 400}}
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from genomenode.errors import ConfigurationError, GenomenodeError, InputError, NotFoundError, StoreLockedError
+
+_STATUS: tuple[tuple[type[GenomenodeError], int], ...] = (
+    (NotFoundError, 404),
+    (InputError, 400),
+    (StoreLockedError, 503),
+    (ConfigurationError, 500),
+)
+
+
+def status_for(exc: GenomenodeError) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+
+
+def error_body(kind: str, message: str, status: int) -> dict[str, dict[str, object]]:
+    return {"error": {"type": kind, "message": message, "status": status}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GenomenodeError)
+    async def domain_error(_: Request, exc: GenomenodeError) -> JSONResponse:
+        status = status_for(exc)
+        return JSONResponse(error_body(type(exc).__name__, str(exc), status), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse(error_body("ValidationError", details, 422), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body("HTTPError", str(exc.detail), exc.status_code), status_code=exc.status_code)

@@ -1,0 +1,275 @@
+"""The `genomenode` command: a thin shell over the pipeline and query services.
+
+stdout carries only the answer (TSV or JSON, for scripts); progress bars and messages go to
+stderr. Every error genomenode raises on purpose becomes one line `error: …` and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from genomenode.domain.assembly import Assembly
+from genomenode.domain.variant import parse_region
+from genomenode.errors import GenomenodeError
+from genomenode.settings import Settings
+
+app = typer.Typer(
+    name="genomenode",
+    help="A national genome node: ingest regional VCFs, query national allele frequencies, serve the API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    tsv = "tsv"
+    json = "json"
+
+
+class By(StrEnum):
+    population = "population"
+    sex = "sex"
+    centre = "centre"
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Node data folder [default: $GENOMENODE_DATA_DIR, then ./genomenode-data]"),
+    ] = None,
+) -> None:
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    ctx.obj = Settings(**overrides)
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A rich progress bar on stderr; `update(stage, done, total)` drives it."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal and not os.environ.get("GENOMENODE_PROGRESS"),
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _fail(exc: GenomenodeError) -> None:
+    err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="VCF, bgzipped VCF, BCF or gVCF files from one centre.")],
+    dataset: Annotated[str, typer.Option(help="Dataset to add the files to (created on first use).")],
+    centre: Annotated[str, typer.Option(help="Submitting regional centre.")],
+    samples: Annotated[Path | None, typer.Option("--samples", help="Sample sheet (TSV): sample_id, subject_id, sex, population, centre, consent.")] = None,
+    reference: Annotated[Path | None, typer.Option(help="Reference FASTA (.fai indexed): checks REF, left-aligns indels.")] = None,
+    assembly: Annotated[Assembly | None, typer.Option(help="Assembly, when the header's contig lengths do not say.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Supersede samples already loaded in the dataset.")] = False,
+) -> None:
+    """Validate, normalise, pseudonymise and store VCFs: all of them or, on any error, none."""
+    from genomenode.pipeline.ingest import IngestRequest
+    from genomenode.pipeline.ingest import ingest as run_ingest
+
+    request = IngestRequest(
+        files=files, dataset=dataset, centre=centre, sample_sheet=samples, reference=reference,
+        assembly=assembly, replace=replace, command=shlex.join(["genomenode", *sys.argv[1:]]),
+    )
+    try:
+        with _progress() as update:
+            result = run_ingest(_settings(ctx), request, progress=update)
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
+    for outcome in result.files:
+        if outcome.status == "unchanged":
+            typer.echo(f"{outcome.path}: already ingested (same checksum); nothing to do")
+        else:
+            r = outcome.report
+            skipped = sum(r.get("skipped_contigs", {}).values())
+            typer.echo(
+                f"{outcome.path}: {outcome.samples} samples, {r.get('records', 0)} records, "
+                f"{r.get('alleles', 0)} alleles" + (f", {r.get('reference_blocks')} reference blocks" if r.get("is_gvcf") else "")
+                + (f", {skipped} records on other contigs skipped" if skipped else "")
+                + (f", {r['duplicate_alleles']} duplicate alleles skipped" if r.get("duplicate_alleles") else "")
+            )
+    if result.changed:
+        typer.echo(f"committed run {result.run_id} to dataset {result.dataset} ({result.assembly}) in {result.seconds:.1f} s")
+
+
+@app.command()
+def frequencies(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="Region such as chr1:100-2000 (1-based, inclusive).")] = None,
+    gene: Annotated[str | None, typer.Option(help="Gene symbol (GENCODE), e.g. CYP2C19.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="One dataset instead of the whole nation.")] = None,
+    by: Annotated[By | None, typer.Option(help="Stratify by population, sex or centre.")] = None,
+    pass_only: Annotated[bool, typer.Option("--pass-only", help="Only alleles whose FILTER is PASS in every file.")] = False,
+    format: Annotated[Format, typer.Option("--format", help="tsv or json.")] = Format.tsv,
+) -> None:
+    """Allele counts and frequencies, one row per normalised ALT allele (and stratum)."""
+    from genomenode.query.service import NodeQueries
+
+    try:
+        parsed = parse_region(region) if region else None
+        with NodeQueries(_settings(ctx)) as q:
+            answer = q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by.value if by else None,
+                                   pass_only=pass_only)
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
+    by_name = by.value if by else None
+    if format is Format.json:
+        doc = {
+            "assembly": answer.assembly,
+            "scope": "national" if answer.scope == "*" else answer.scope,
+            "region": str(answer.region),
+            "gene": answer.gene.symbol if answer.gene else None,
+            "by": by_name,
+            "pass_only": pass_only,
+            "variants": [r.as_dict(by_name) for r in answer.rows],
+        }
+        typer.echo(json.dumps(doc, indent=1))
+        return
+    out = sys.stdout
+    header = ["chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi"] + ([by_name] if by_name else [])
+    out.write("\t".join(header) + "\n")
+    for r in answer.rows:
+        af = "." if r.af is None else f"{r.af:.6g}"
+        cells = [r.chrom, str(r.pos), r.ref, r.alt, str(r.ac), str(r.an), af, str(r.hom), str(r.hemi)]
+        if by_name:
+            cells.append(r.stratum_value or "")
+        out.write("\t".join(cells) + "\n")
+
+
+@app.command()
+def variant(
+    ctx: typer.Context,
+    variant_id: Annotated[str, typer.Argument(metavar="VARIANT", help="chr10:94781859:G:A (or chr10-94781859-G-A).")],
+    dataset: Annotated[str | None, typer.Option(help="One dataset instead of the whole nation.")] = None,
+    format: Annotated[Format, typer.Option("--format", help="json (tsv prints the overall row).")] = Format.json,
+) -> None:
+    """Everything the node knows about one variant: counts nation-wide, per dataset and per stratum."""
+    from genomenode.query.service import NodeQueries
+
+    try:
+        with NodeQueries(_settings(ctx)) as q:
+            doc = q.variant(variant_id, dataset=dataset)
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        cols = ["chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi"]
+        typer.echo("\t".join(cols))
+        typer.echo("\t".join(str(doc[c]) for c in cols))
+
+
+@app.command()
+def datasets(ctx: typer.Context) -> None:
+    """The datasets this node holds, with their assembly, samples, files and centres."""
+    from genomenode.query.service import NodeQueries
+
+    try:
+        with NodeQueries(_settings(ctx)) as q:
+            rows = q.datasets()
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
+    typer.echo("name\tassembly\tsamples\tfiles\tcentres")
+    for d in rows:
+        typer.echo(f"{d.name}\t{d.assembly}\t{d.n_samples}\t{d.n_files}\t{','.join(d.centres)}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from genomenode.api.app import create_app
+
+    settings = _settings(ctx)
+    err.print(f"genomenode API on http://{host}:{port}  (docs: http://{host}:{port}/docs, data: {settings.data_dir})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    individuals: Annotated[int, typer.Option(min=10, help="People in the synthetic national cohort.")] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same cohort.")] = 7,
+) -> None:
+    """Generate a synthetic national cohort (msprime) and ingest it centre by centre."""
+    from genomenode.pipeline.ingest import IngestRequest
+    from genomenode.pipeline.ingest import ingest as run_ingest
+    from genomenode.simulate.cohort import generate_cohort
+
+    settings = _settings(ctx)
+    out = settings.data_dir / "demo-submissions"
+    try:
+        with _progress() as update:
+            cohort = generate_cohort(out, individuals=individuals, seed=seed, progress=update)
+            for centre, path in sorted(cohort.vcfs.items()):
+                result = run_ingest(
+                    settings,
+                    IngestRequest(files=[path], dataset="national-demo", centre=centre,
+                                  sample_sheet=_centre_sheet(cohort.sample_sheet, centre, out),
+                                  command="genomenode demo"),
+                    progress=update,
+                )
+                err.print(f"{centre}: {result.samples} samples, {result.alleles} alleles ingested")
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"synthetic cohort of {individuals} people (seed {seed}) ingested into {settings.data_dir}")
+    typer.echo(f"try: genomenode --data-dir {settings.data_dir} frequencies --gene CYP2C19 --by population")
+
+
+def _centre_sheet(sheet: Path, centre: str, out: Path) -> Path:
+    """Each centre submits the rows of its own people, as it would in production."""
+    lines = sheet.read_text().splitlines()
+    header = lines[0].split("\t")
+    col = header.index("centre")
+    target = out / f"samples-{centre}.tsv"
+    target.write_text("\n".join([lines[0], *[ln for ln in lines[1:] if ln.split("\t")[col] == centre]]) + "\n")
+    return target
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,378 @@
+"""Build the store's per-file tables from one VCF's records (the "build" of parse → build → load).
+
+For every normalised allele we keep what AN needs, exactly as `bcftools norm -m- | +fill-tags`
+counts it on a joint call set: at a record, the called alleles of each call group; away from a
+record, the group's *coverage*. A variant-only VCF covers each chromosome it has records on (a
+person without a record there is hom-ref, at the ploidy they show elsewhere on that chromosome); a
+gVCF or all-sites VCF covers only its reference blocks and records (absence is unknown). Per-sample
+work is vectorised with numpy over the samples of a record; the loop is over records and alleles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from genomenode.domain.assembly import PAR_REGIONS, Assembly, canonical_contig, contig_lengths
+from genomenode.domain.ploidy import expected_ploidy
+from genomenode.domain.samples import Sex
+from genomenode.errors import ReferenceMismatchError
+from genomenode.ingest.normalize import Fetch, left_align, trim
+from genomenode.ingest.vcf import NON_VARIANT_ALLELES, VcfHeader, VcfRecord
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What the builder needs to know about a file's samples, with ids issued by the catalog."""
+
+    file_id: int
+    assembly: Assembly
+    sample_ids: npt.NDArray[np.int32]  # catalog id per VCF column
+    group_of_sample: npt.NDArray[np.int32]  # index into group_ids per VCF column
+    group_ids: npt.NDArray[np.int32]
+    sexes: Sequence[Sex]
+    gvcf_hint: bool = False
+
+
+@dataclass
+class ChromTables:
+    chrom: str
+    variants: pa.Table
+    calls: pa.Table
+    site_counts: pa.Table
+    coverage: pa.Table
+
+
+@dataclass
+class BuildReport:
+    records: int = 0
+    alleles: int = 0
+    reference_blocks: int = 0
+    skipped_contigs: dict[str, int] = field(default_factory=dict)
+    duplicate_alleles: int = 0
+    non_variant_alleles: int = 0
+    is_gvcf: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Columns:
+    """Column buffers for one chromosome; numpy pieces are concatenated once at the end."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[Any]] = {}
+
+    def add(self, **cols: Any) -> None:
+        for name, value in cols.items():
+            self.data.setdefault(name, []).append(value)
+
+    def column(self, name: str) -> Any:
+        parts = self.data.get(name, [])
+        if parts and isinstance(parts[0], np.ndarray):
+            return np.concatenate(parts)
+        return parts
+
+
+def _info_for_allele(info: dict[str, Any], types: dict[str, tuple[str, str]], k: int, n_alts: int) -> str | None:
+    """INFO as JSON with Number=A fields cut to ALT k and Number=R to (REF, ALT k); END is structural."""
+    if not info:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key == "END":
+            continue
+        number = types.get(key, (".", ""))[0]
+        if isinstance(value, tuple) or isinstance(value, list):
+            values = list(value)
+            if number == "A" and len(values) == n_alts:
+                value = values[k - 1]
+            elif number == "R" and len(values) == n_alts + 1:
+                value = [values[0], values[k]]
+            else:
+                value = values
+        elif number == "A" and n_alts > 1 and isinstance(value, str) and value.count(",") == n_alts - 1:
+            value = value.split(",")[k - 1]
+        if isinstance(value, float) and not np.isfinite(value):
+            value = None
+        out[key] = value
+    return json.dumps(out, separators=(",", ":"), default=str)
+
+
+class FileBuilder:
+    """Consumes one file's records, yields its tables chromosome by chromosome."""
+
+    def __init__(self, header: VcfHeader, layout: FileLayout, *, fetch: Fetch | None = None) -> None:
+        self.header = header
+        self.layout = layout
+        self.fetch = fetch
+        self.report = BuildReport(is_gvcf=layout.gvcf_hint)
+        self.n_groups = len(layout.group_ids)
+        self._header_lengths = {canonical_contig(n): ln for n, ln in header.contigs if ln}
+
+    def build(self, records: Iterable[VcfRecord], *, on_record: Callable[[VcfRecord], None] | None = None) -> Iterator[ChromTables]:
+        current: str | None = None
+        state: _ChromState | None = None
+        for rec in records:
+            self.report.records += 1
+            chrom = canonical_contig(rec.chrom)
+            if chrom is None:
+                self.report.skipped_contigs[rec.chrom] = self.report.skipped_contigs.get(rec.chrom, 0) + 1
+                continue
+            if chrom != current:
+                if state is not None:
+                    yield self._finish(state)
+                current, state = chrom, _ChromState(chrom, len(self.layout.sample_ids))
+            assert state is not None
+            self._add_record(state, chrom, rec)
+            if on_record is not None:
+                on_record(rec)
+        if state is not None:
+            yield self._finish(state)
+
+    # -- per record -------------------------------------------------------------------------
+    def _add_record(self, st: _ChromState, chrom: str, rec: VcfRecord) -> None:
+        layout = self.layout
+        gt = rec.gt
+        if self.fetch is not None and not rec.ref.startswith("<"):
+            expected = self.fetch(chrom, rec.pos, rec.pos + len(rec.ref) - 1)
+            if expected.upper() != rec.ref.upper() and "N" not in expected.upper():
+                raise ReferenceMismatchError(
+                    f"{self.header.path}: {rec.where}: REF {rec.ref} but the reference has {expected or 'nothing'} "
+                    "there; was the file called against another reference? check --reference"
+                )
+        called = (gt >= 0).sum(axis=1)
+        ploidy = (gt != -2).sum(axis=1)
+        st.region_class_seen(chrom, rec.pos, layout.assembly, called > 0, ploidy)
+        group_called = np.bincount(layout.group_of_sample, weights=called, minlength=self.n_groups).astype(np.int32)
+        real = [(k, a) for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
+        self.report.non_variant_alleles += len(rec.alts) - len(real)
+        if not real:
+            # A reference block (gVCF) or an all-sites record: coverage, not a variant.
+            self.report.reference_blocks += 1
+            self.report.is_gvcf = True
+        st.spans.add(start=np.int64(rec.pos), end=np.int64(rec.end), an=group_called.copy())
+        if not real:
+            return
+        pass_filter = rec.filters in ("PASS", ".")
+        nonref_rows = np.flatnonzero((gt > 0).any(axis=1) | (gt == -1).any(axis=1))
+        for k, alt in real:
+            if self.fetch is not None:
+                npos, nref, nalt = left_align(chrom, rec.pos, rec.ref.upper(), alt.upper(), self.fetch)
+            else:
+                npos, nref, nalt = trim(rec.pos, rec.ref.upper(), alt.upper())
+            key = (npos, nref, nalt)
+            if key in st.seen:
+                self.report.duplicate_alleles += 1
+                continue
+            st.seen.add(key)
+            self.report.alleles += 1
+            is_k = gt == k
+            ac = is_k.sum(axis=1)
+            hom = (ploidy >= 2) & (ac == ploidy)
+            hemi = (ploidy == 1) & (ac == 1)
+            g = layout.group_of_sample
+            st.sites.add(
+                group=layout.group_ids.astype(np.int32),
+                pos=np.full(self.n_groups, npos, dtype=np.int32),
+                ref=[nref] * self.n_groups,
+                alt=[nalt] * self.n_groups,
+                an=group_called,
+                ac=np.bincount(g, weights=ac, minlength=self.n_groups).astype(np.int32),
+                hom=np.bincount(g, weights=hom, minlength=self.n_groups).astype(np.int32),
+                hemi=np.bincount(g, weights=hemi, minlength=self.n_groups).astype(np.int32),
+                pass_filter=np.full(self.n_groups, pass_filter),
+            )
+            st.variants.add(
+                pos=npos, ref=nref, alt=nalt, rsid=rec.id, qual=rec.qual, filter=rec.filters,
+                info=_info_for_allele(rec.info, self.header.info_types, k, len(rec.alts)),
+                source_pos=rec.pos, source_ref=rec.ref, source_alts=",".join(rec.alts), source_allele=k,
+            )
+            rows = nonref_rows
+            if rows.size:
+                sub = gt[rows]
+                codes = np.where(sub == k, 1, np.where(sub > 0, 2, sub)).astype(np.int8)
+                if codes.shape[1] == 1:
+                    codes = np.concatenate([codes, np.full((codes.shape[0], 1), -2, np.int8)], axis=1)
+                n = rows.size
+                st.calls.add(
+                    sample=layout.sample_ids[rows],
+                    pos=np.full(n, npos, dtype=np.int32),
+                    ref=[nref] * n,
+                    alt=[nalt] * n,
+                    a1=codes[:, 0],
+                    a2=codes[:, 1],
+                    phased=rec.phased[rows],
+                    dp=rec.dp[rows] if rec.dp is not None else np.full(n, -1, np.int32),
+                    gq=rec.gq[rows] if rec.gq is not None else np.full(n, -1, np.int16),
+                    ad_ref=rec.ad[rows, 0] if rec.ad is not None else np.full(n, -1, np.int32),
+                    ad_alt=(rec.ad[rows, k] if rec.ad is not None and rec.ad.shape[1] > k else np.full(n, -1, np.int32)),
+                )
+
+    # -- per chromosome ---------------------------------------------------------------------
+    def _finish(self, st: _ChromState) -> ChromTables:
+        chrom = st.chrom
+        fid = self.layout.file_id
+        v = st.variants
+        variants = pa.table(
+            {
+                "file_id": pa.array(np.full(len(v.column("pos")), fid, np.int32)),
+                "chrom": pa.array([chrom] * len(v.column("pos"))),
+                "pos": pa.array(v.column("pos"), pa.int32()),
+                "ref": v.column("ref"),
+                "alt": v.column("alt"),
+                "variant_rsid": [r if r and r != "." else None for r in v.column("rsid")],
+                "variant_qual": pa.array(v.column("qual"), pa.float32()),
+                "variant_filter": v.column("filter"),
+                "variant_info": v.column("info"),
+                "source_pos": pa.array(v.column("source_pos"), pa.int32()),
+                "source_ref": v.column("source_ref"),
+                "source_alts": v.column("source_alts"),
+                "source_allele": pa.array(v.column("source_allele"), pa.int8()),
+            }
+        )
+        c = st.calls
+        n_calls = len(c.column("pos"))
+        calls = pa.table(
+            {
+                "sample": pa.array(c.column("sample") if n_calls else [], pa.int32()),
+                "file_id": pa.array(np.full(n_calls, fid, np.int32)),
+                "chrom": pa.array([chrom] * n_calls),
+                "pos": pa.array(c.column("pos") if n_calls else [], pa.int32()),
+                "ref": pa.array(_flatten(c.column("ref")), pa.string()),
+                "alt": pa.array(_flatten(c.column("alt")), pa.string()),
+                "call_allele1": pa.array(c.column("a1") if n_calls else [], pa.int8()),
+                "call_allele2": pa.array(c.column("a2") if n_calls else [], pa.int8()),
+                "call_phased": pa.array(c.column("phased") if n_calls else [], pa.bool_()),
+                "call_dp": pa.array(c.column("dp") if n_calls else [], pa.int32()),
+                "call_gq": pa.array(c.column("gq") if n_calls else [], pa.int16()),
+                "call_ad_ref": pa.array(c.column("ad_ref") if n_calls else [], pa.int32()),
+                "call_ad_alt": pa.array(c.column("ad_alt") if n_calls else [], pa.int32()),
+            }
+        )
+        s = st.sites
+        n_sites = len(s.column("pos")) if s.data else 0
+        site_counts = pa.table(
+            {
+                "group_id": pa.array(s.column("group") if n_sites else [], pa.int32()),
+                "chrom": pa.array([chrom] * n_sites),
+                "pos": pa.array(s.column("pos") if n_sites else [], pa.int32()),
+                "ref": pa.array(_flatten(s.column("ref")), pa.string()),
+                "alt": pa.array(_flatten(s.column("alt")), pa.string()),
+                "an": pa.array(s.column("an") if n_sites else [], pa.int32()),
+                "ac": pa.array(s.column("ac") if n_sites else [], pa.int32()),
+                "hom": pa.array(s.column("hom") if n_sites else [], pa.int32()),
+                "hemi": pa.array(s.column("hemi") if n_sites else [], pa.int32()),
+                "pass_filter": pa.array(s.column("pass_filter") if n_sites else [], pa.bool_()),
+            }
+        )
+        return ChromTables(chrom, variants.sort_by("pos"), calls.sort_by([("pos", "ascending"), ("sample", "ascending")]),
+                           site_counts.sort_by("pos"), self._coverage(st))
+
+    def _coverage(self, st: _ChromState) -> pa.Table:
+        """Where absence means hom-ref, with the alleles each group calls there."""
+        chrom = st.chrom
+        if self.report.is_gvcf:
+            starts = st.spans.column("start").astype(np.int32) if st.spans.data else np.zeros(0, np.int32)
+            ends = st.spans.column("end").astype(np.int32) if st.spans.data else np.zeros(0, np.int32)
+            an = np.stack(st.spans.data["an"]) if st.spans.data else np.zeros((0, self.n_groups), np.int32)
+            rows_g, rows_s, rows_e, rows_a = [], [], [], []
+            for gi, gid in enumerate(self.layout.group_ids):
+                keep = an[:, gi] > 0
+                rows_g.append(np.full(int(keep.sum()), gid, np.int32))
+                rows_s.append(starts[keep])
+                rows_e.append(ends[keep])
+                rows_a.append(an[keep, gi].astype(np.int32))
+            return _coverage_table(chrom, rows_g, rows_s, rows_e, rows_a)
+        length = self._header_lengths.get(chrom) or contig_lengths(self.layout.assembly).get(chrom)
+        if length is None:
+            length = int(st.spans.column("end").max())
+        segments = _ploidy_segments(self.layout.assembly, chrom, length)
+        rows_g, rows_s, rows_e, rows_a = [], [], [], []
+        for start, end, par in segments:
+            ploidy = st.sample_ploidy(chrom, par, self.layout)
+            per_group = np.bincount(self.layout.group_of_sample, weights=ploidy, minlength=self.n_groups).astype(np.int32)
+            keep = per_group > 0
+            rows_g.append(self.layout.group_ids[keep].astype(np.int32))
+            rows_s.append(np.full(int(keep.sum()), start, np.int32))
+            rows_e.append(np.full(int(keep.sum()), end, np.int32))
+            rows_a.append(per_group[keep])
+        return _coverage_table(chrom, rows_g, rows_s, rows_e, rows_a)
+
+
+def _flatten(parts: list[Any]) -> list[Any]:
+    return [x for p in parts for x in p]
+
+
+def _coverage_table(chrom: str, g: list[Any], s: list[Any], e: list[Any], a: list[Any]) -> pa.Table:
+    group = np.concatenate(g) if g else np.zeros(0, np.int32)
+    return pa.table(
+        {
+            "group_id": pa.array(group, pa.int32()),
+            "chrom": pa.array([chrom] * len(group)),
+            "start": pa.array(np.concatenate(s) if s else [], pa.int32()),
+            "end": pa.array(np.concatenate(e) if e else [], pa.int32()),
+            "an": pa.array(np.concatenate(a) if a else [], pa.int32()),
+        }
+    ).sort_by([("start", "ascending"), ("group_id", "ascending")])
+
+
+def _ploidy_segments(assembly: Assembly, chrom: str, length: int) -> list[tuple[int, int, bool]]:
+    """Split a chromosome into (start, end, is_par) so males get the right ploidy on X and Y."""
+    pars = sorted(PAR_REGIONS[assembly].get(chrom, ()))
+    segments: list[tuple[int, int, bool]] = []
+    cursor = 1
+    for lo, hi in pars:
+        if lo > length:
+            break
+        if lo > cursor:
+            segments.append((cursor, lo - 1, False))
+        segments.append((lo, min(hi, length), True))
+        cursor = hi + 1
+    if cursor <= length:
+        segments.append((cursor, length, False))
+    return segments
+
+
+class _ChromState:
+    def __init__(self, chrom: str, n_samples: int) -> None:
+        self.chrom = chrom
+        self.variants = _Columns()
+        self.calls = _Columns()
+        self.sites = _Columns()
+        self.spans = _Columns()
+        self.seen: set[tuple[int, str, str]] = set()
+        # observed ploidy votes per (is_par): [haploid, diploid] counts per sample
+        self.votes = {False: np.zeros((n_samples, 2), np.int64), True: np.zeros((n_samples, 2), np.int64)}
+
+    def region_class_seen(self, chrom: str, pos: int, assembly: Assembly, called: Any, ploidy: Any) -> None:
+        par = any(lo <= pos <= hi for lo, hi in PAR_REGIONS[assembly].get(chrom, ()))
+        v = self.votes[par]
+        v[:, 0] += called & (ploidy == 1)
+        v[:, 1] += called & (ploidy >= 2)
+
+    def sample_ploidy(self, chrom: str, par: bool, layout: FileLayout) -> IntArray:
+        """Ploidy each sample shows in this region class; the sex model where it showed none."""
+        v = self.votes[par]
+        observed = np.where(v[:, 0] > v[:, 1], 1, 2)
+        seen = (v[:, 0] + v[:, 1]) > 0
+        probe = PAR_REGIONS[layout.assembly].get(chrom, ((1, 1),))[0][0] if par else _non_par_probe(layout.assembly, chrom)
+        model = np.array(
+            [expected_ploidy(layout.assembly, chrom, probe, s) if s is not Sex.UNKNOWN or chrom != "chrY" else 0
+             for s in layout.sexes],
+            np.int64,
+        )
+        return np.where(seen, observed, model)
+
+
+def _non_par_probe(assembly: Assembly, chrom: str) -> int:
+    pars = PAR_REGIONS[assembly].get(chrom)
+    return pars[0][1] + 1 if pars else 1

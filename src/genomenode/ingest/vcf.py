@@ -1,0 +1,249 @@
+"""The one edge where genomenode touches htslib (through cyvcf2) to read VCF, bgzipped VCF and BCF.
+
+Everything past this module sees plain Python values and numpy arrays. cyvcf2 raises bare
+`Exception`/`OSError` with htslib's wording; here they become `VcfFormatError` naming the file and
+the record (contig:position and record number), so a bioinformatician can open the file at the spot.
+Sorting is checked here too, because only the reader sees records in file order.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cyvcf2
+import numpy as np
+import numpy.typing as npt
+
+from genomenode.errors import UnsortedVcfError, VcfFormatError
+
+# Alleles that are not variants: the spanning deletion and gVCF's reference-block placeholders.
+NON_VARIANT_ALLELES = frozenset({"*", "<NON_REF>", "<*>", "."})
+
+_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_INT32_MISSING = np.iinfo(np.int32).min  # htslib's missing value; MIN+1 is "vector end"
+
+
+@dataclass(frozen=True)
+class VcfHeader:
+    path: Path
+    samples: tuple[str, ...]
+    contigs: tuple[tuple[str, int | None], ...]
+    reference: str | None
+    info_types: dict[str, tuple[str, str]]  # id → (Number, Type)
+    format_ids: frozenset[str]
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.samples)
+
+
+@dataclass
+class VcfRecord:
+    """One record in file order, with its per-sample arrays (samples × ploidy)."""
+
+    index: int  # 1-based record number in the file
+    chrom: str
+    pos: int
+    end: int  # INFO/END for reference blocks, else POS + len(REF) - 1
+    id: str | None
+    ref: str
+    alts: list[str]
+    qual: float | None
+    filters: str  # "PASS", "." or ";"-joined failed filters
+    info: dict[str, Any]
+    gt: npt.NDArray[np.int16]  # allele index, -1 missing, -2 absent (lower ploidy)
+    phased: npt.NDArray[np.bool_]
+    dp: npt.NDArray[np.int32] | None = None
+    gq: npt.NDArray[np.int16] | None = None
+    ad: npt.NDArray[np.int32] | None = None  # samples × alleles, -1 missing
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"record {self.index} ({self.chrom}:{self.pos})"
+
+
+def _check_compression(path: Path) -> None:
+    """Refuse a truncated BGZF file up front: htslib would only notice at the last block."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+        if magic[:2] != b"\x1f\x8b":
+            return
+        is_bgzf = magic[3:4] == b"\x04"
+        if is_bgzf:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - len(_BGZF_EOF)))
+            if fh.read() != _BGZF_EOF:
+                raise VcfFormatError(
+                    f"{path}: truncated: the BGZF end-of-file block is missing; "
+                    "the file was cut short in transfer, send it again"
+                )
+    if not is_bgzf:
+        try:
+            with gzip.open(path, "rb") as gz:
+                while gz.read(1 << 20):
+                    pass
+        except (OSError, EOFError) as exc:
+            raise VcfFormatError(f"{path}: truncated or corrupt gzip ({exc}); send the file again") from exc
+
+
+def read_header(path: Path) -> VcfHeader:
+    """Open just enough of the file to know its samples, contigs and fields."""
+    vcf = _open(path)
+    try:
+        return _header(path, vcf)
+    finally:
+        vcf.close()
+
+
+def _open(path: Path) -> Any:
+    if not path.exists():
+        raise VcfFormatError(f"{path}: no such file")
+    _check_compression(path)
+    try:
+        vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+    except OSError as exc:
+        raise VcfFormatError(f"{path}: not a VCF or BCF file ({exc})") from exc
+    except Exception as exc:  # cyvcf2 raises bare Exception for header errors
+        raise VcfFormatError(
+            f"{path}: cannot parse the VCF header ({exc}); a VCF must start with ##fileformat "
+            "and end its header with the #CHROM line"
+        ) from exc
+    if "#CHROM" not in vcf.raw_header:
+        vcf.close()
+        raise VcfFormatError(f"{path}: header has no #CHROM line; the column header line is required")
+    return vcf
+
+
+def _header(path: Path, vcf: Any) -> VcfHeader:
+    try:
+        lengths = [int(x) if x and x > 0 else None for x in vcf.seqlens]
+    except Exception:  # no ##contig lines: htslib has no lengths to give
+        lengths = []
+    contigs: list[tuple[str, int | None]] = list(zip(vcf.seqnames, lengths, strict=False))
+    info: dict[str, tuple[str, str]] = {}
+    formats: set[str] = set()
+    reference = None
+    for rec in vcf.header_iter():
+        kind = rec.type
+        if kind == "INFO":
+            info[rec["ID"]] = (rec.info().get("Number", "."), rec.info().get("Type", "String"))
+        elif kind == "FORMAT":
+            formats.add(rec["ID"])
+    match = re.search(r"^##reference=(.*)$", vcf.raw_header, re.MULTILINE)
+    if match:
+        reference = match.group(1).strip()
+    samples = tuple(vcf.samples)
+    if len(set(samples)) != len(samples):
+        seen: set[str] = set()
+        dups = sorted({s for s in samples if s in seen or seen.add(s)})  # type: ignore[func-returns-value]
+        raise VcfFormatError(f"{path}: duplicate sample ids in the #CHROM line: {', '.join(dups)}")
+    return VcfHeader(path, samples, tuple(contigs), reference, info, frozenset(formats))
+
+
+def _format_int(record: Any, name: str, n: int) -> npt.NDArray[np.int32] | None:
+    try:
+        values = record.format(name)
+    except Exception:  # a FORMAT key with the wrong type in this record
+        return None
+    if values is None:
+        return None
+    if values.dtype.kind == "f":
+        arr = np.where(np.isnan(values), -1, np.rint(values)).astype(np.int64)
+    else:
+        arr = values.astype(np.int64)
+        arr[arr <= _INT32_MISSING + 1] = -1
+    return np.clip(arr, -1, np.iinfo(np.int32).max).astype(np.int32).reshape(n, -1)
+
+
+def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] | None = None) -> Iterator[VcfRecord]:
+    """Yield records in file order; raise VcfFormatError at the first malformed or unsorted one.
+
+    `info_fields` limits which INFO keys are copied (None copies all): INFO is kept for provenance
+    and annotation (VEP CSQ, bcftools BCSQ), but copying it is the slowest part of reading.
+    """
+    vcf = _open(path)
+    n = header.n_samples
+    has = {f: f in header.format_ids for f in ("DP", "GQ", "AD")}
+    seen_contigs: set[str] = set()
+    last_chrom: str | None = None
+    last_pos = 0
+    index = 0
+    try:
+        iterator = iter(vcf)
+        while True:
+            try:
+                rec = next(iterator)
+            except StopIteration:
+                break
+            except Exception as exc:
+                where = f"after record {index} ({last_chrom}:{last_pos})" if index else "at the first record"
+                raise VcfFormatError(
+                    f"{path}: malformed record {where}: {exc}; check the number of columns "
+                    "(8 fixed + FORMAT + one per sample) and that the file is complete"
+                ) from exc
+            index += 1
+            chrom, pos = rec.CHROM, rec.POS
+            if chrom != last_chrom:
+                if chrom in seen_contigs:
+                    raise UnsortedVcfError(
+                        f"{path}: record {index} ({chrom}:{pos}): contig {chrom} appears again after "
+                        f"{last_chrom}; sort the file (bcftools sort) and submit it again"
+                    )
+                seen_contigs.add(chrom)
+                last_chrom, last_pos = chrom, 0
+            elif pos < last_pos:
+                raise UnsortedVcfError(
+                    f"{path}: record {index} ({chrom}:{pos}) comes after position {last_pos}; "
+                    "sort the file (bcftools sort) and submit it again"
+                )
+            last_pos = pos
+            yield _record(rec, index, n, has, info_fields)
+    finally:
+        vcf.close()
+
+
+def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: frozenset[str] | None) -> VcfRecord:
+    if n:
+        arr = rec.genotype.array() if rec.genotype is not None else None
+    else:
+        arr = None
+    if arr is None:
+        gt = np.full((n, 2), -1, dtype=np.int16)
+        phased = np.zeros(n, dtype=np.bool_)
+    else:
+        gt = arr[:, :-1].astype(np.int16, copy=False)
+        phased = arr[:, -1].astype(np.bool_)
+    info: dict[str, Any] = {}
+    for key, value in rec.INFO:
+        if info_fields is None or key in info_fields:
+            info[key] = value
+    end_value = info.get("END") if "END" in info else rec.INFO.get("END")
+    ref = rec.REF
+    end = int(end_value) if end_value is not None else rec.POS + len(ref) - 1
+    filters = [f for f in rec.FILTERS if f]
+    gq = _format_int(rec, "GQ", n) if has["GQ"] else None
+    dp = _format_int(rec, "DP", n) if has["DP"] else None
+    return VcfRecord(
+        index=index,
+        chrom=rec.CHROM,
+        pos=rec.POS,
+        end=end,
+        id=rec.ID,
+        ref=ref,
+        alts=list(rec.ALT),
+        qual=rec.QUAL,
+        filters=";".join(filters) if filters else ".",
+        info=info,
+        gt=gt,
+        phased=phased,
+        dp=dp[:, 0] if dp is not None else None,
+        gq=np.clip(gq[:, 0], -1, 32767).astype(np.int16) if gq is not None else None,
+        ad=_format_int(rec, "AD", n) if has["AD"] else None,
+    )

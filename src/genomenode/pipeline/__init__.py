@@ -1,0 +1,1 @@
+"""Orchestration across ingest, store, catalog and access: the node's write paths."""

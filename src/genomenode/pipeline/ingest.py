@@ -1,0 +1,402 @@
+"""Ingest a regional centre's submission as one transaction: validate → build → write parts → commit.
+
+Order matters for "all or nothing": everything that can be refused (headers, assembly, sample
+sheet, duplicate or already-loaded samples) is checked before a byte is written; records are
+checked while streaming, and an error then deletes the parts this run wrote. New Parquet parts
+become visible only when the catalog transaction that lists them commits, so a kill -9 at any
+point leaves the previous state intact (orphan parts are swept under the next write lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from genomenode.access.pseudonym import load_or_create_key, pseudonymise
+from genomenode.catalog import models as m
+from genomenode.catalog import repository as repo
+from genomenode.catalog.database import catalog_url, open_catalog, session_factory
+from genomenode.domain.assembly import Assembly, assembly_evidence, resolve_assembly
+from genomenode.domain.samples import SampleRecord
+from genomenode.errors import DuplicateSampleError, GenomenodeError, InputError, SampleSheetError
+from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
+from genomenode.ingest.reference import ReferenceGenome
+from genomenode.ingest.samplesheet import default_records, match_sheet_to_vcf, read_sample_sheet
+from genomenode.ingest.vcf import VcfHeader, iter_records, read_header
+from genomenode.settings import Settings
+from genomenode.store.lock import write_lock
+from genomenode.store.parquet import PartInfo, collect_garbage, write_part
+from genomenode.store.stats import compute_stats
+
+Progress = Callable[[str, int, int | None], None]
+GRACE_SECONDS = 600.0  # superseded parts stay readable this long for queries already running
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    files: Sequence[Path]
+    dataset: str
+    centre: str
+    sample_sheet: Path | None = None
+    reference: Path | None = None
+    assembly: Assembly | None = None
+    replace: bool = False
+    command: str = ""
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    status: str  # "ingested" | "unchanged"
+    samples: int = 0
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    run_id: int | None
+    dataset: str
+    assembly: str
+    files: list[FileOutcome]
+    samples: int
+    alleles: int
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return self.run_id is not None
+
+
+@dataclass
+class _Planned:
+    path: Path
+    header: VcfHeader
+    sha256: str
+    samples: list[SampleRecord]
+    file_id: int = 0
+    sample_ids: list[int] = field(default_factory=list)
+    groups: list[tuple[int, str, str, str, int]] = field(default_factory=list)  # id, pop, sex, centre, n
+    group_of_sample: list[int] = field(default_factory=list)
+    report: BuildReport | None = None
+
+
+def _checkpoint(stage: str) -> None:
+    """Fault injection for the crash tests: GENOMENODE_TEST_PAUSE_AT=<stage> sleeps there."""
+    if os.environ.get("GENOMENODE_TEST_PAUSE_AT") == stage:
+        print(f"paused at {stage}", flush=True)
+        time.sleep(float(os.environ.get("GENOMENODE_TEST_PAUSE_SECONDS", "30")))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(settings: Settings, request: IngestRequest, *, progress: Progress | None = None) -> IngestResult:
+    started = time.monotonic()
+    report = progress or (lambda stage, done, total: None)
+    if not request.files:
+        raise InputError("no files given; name one or more VCF/BCF files to ingest")
+    with write_lock(settings.data_dir, timeout=5.0):
+        engine = open_catalog(catalog_url(settings.data_dir, settings.catalog_url))
+        try:
+            return _ingest_locked(settings, request, engine, report, started)
+        finally:
+            engine.dispose()
+
+
+def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, report: Progress, started: float) -> IngestResult:
+    Session = session_factory(engine)
+    root = settings.store_root
+    with Session() as session:
+        _sweep(root, session)
+        dataset = repo.get_dataset(session, request.dataset)
+        dataset_assembly = Assembly(dataset.assembly) if dataset else None
+        dataset_id = dataset.id if dataset else None
+
+        # 1. Validate every input before writing anything.
+        sheet: dict[str, SampleRecord] | None = None
+        if request.sample_sheet is not None:
+            sheet = {r.sample_id: r for r in read_sample_sheet(request.sample_sheet, default_centre=request.centre)}
+        plans: list[_Planned] = []
+        unchanged: list[FileOutcome] = []
+        assembly: Assembly | None = request.assembly or dataset_assembly
+        seen_samples: dict[str, Path] = {}
+        seen_checksums: dict[str, Path] = {}
+        for path in request.files:
+            report(f"checking {path.name}", 0, None)
+            header = read_header(path)
+            checksum = sha256_of(path)
+            if checksum in seen_checksums:
+                raise InputError(f"{path}: same content as {seen_checksums[checksum]} in this submission; send it once")
+            seen_checksums[checksum] = path
+            if dataset_id is not None and repo.find_file_by_checksum(session, dataset_id=dataset_id, sha256=checksum):
+                unchanged.append(FileOutcome(path, "unchanged"))
+                continue
+            file_assembly = resolve_assembly(
+                assembly_evidence(header.contigs), given=request.assembly, dataset=assembly, source=str(path)
+            )
+            assembly = assembly or file_assembly
+            if not header.samples:
+                raise InputError(f"{path}: no samples in the #CHROM line; genomenode stores genotypes, not sites-only VCFs")
+            for s in header.samples:
+                if s in seen_samples:
+                    raise DuplicateSampleError(
+                        f"{path}: sample {s!r} is also in {seen_samples[s]}; each sample must come in one file"
+                    )
+                seen_samples[s] = path
+            if sheet is not None:
+                samples = match_sheet_to_vcf(sheet, header.samples, vcf=path, sheet_path=request.sample_sheet or path)
+            else:
+                samples = default_records(header.samples, centre=request.centre)
+            plans.append(_Planned(path, header, checksum, samples))
+        if sheet is not None:
+            listed = set(seen_samples) | {s for o in unchanged for s in read_header(o.path).samples}
+            extra = [s for s in sheet if s not in listed]
+            if extra:
+                shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+                raise SampleSheetError(
+                    f"{request.sample_sheet}: samples in the sheet but in none of the VCFs: {shown}; "
+                    "remove them from the sheet or add their VCFs to this submission"
+                )
+        if not plans:
+            return IngestResult(None, request.dataset, (assembly or Assembly.GRCh38).value, unchanged, 0, 0,
+                                time.monotonic() - started)
+        assert assembly is not None
+        replaced_files = _check_already_loaded(session, dataset_id, plans, replace=request.replace,
+                                               dataset=request.dataset)
+        replaced_chroms = {f.chrom for f in repo.live_store_files(session, table_name="site_counts",
+                                                                  assembly=assembly.value)
+                           if _file_id_of(f.path) in replaced_files}
+
+    # 2. Reserve ids (committed on their own: gaps after a crash are harmless).
+    key = load_or_create_key(settings.pseudonym_key_path)
+    with Session() as session:
+        run_id = repo.reserve_ids(session, "ingest_runs", 1)[0]
+        file_ids = repo.reserve_ids(session, "files", len(plans))
+        sample_ids = repo.reserve_ids(session, "samples", sum(len(p.samples) for p in plans))
+        session.commit()
+    sample_iter = iter(sample_ids)
+    for plan, fid in zip(plans, file_ids, strict=True):
+        plan.file_id = fid
+        plan.sample_ids = [next(sample_iter) for _ in plan.samples]
+        strata: dict[tuple[str, str, str], list[int]] = {}
+        for i, s in enumerate(plan.samples):
+            strata.setdefault((s.population, s.sex.value, s.centre), []).append(i)
+        with Session() as session:
+            gids = repo.reserve_ids(session, "call_groups", len(strata))
+            session.commit()
+        plan.group_of_sample = [0] * len(plan.samples)
+        for gi, ((pop, sex, centre), members) in enumerate(sorted(strata.items())):
+            plan.groups.append((gids[gi], pop, sex, centre, len(members)))
+            for i in members:
+                plan.group_of_sample[i] = gi
+
+    # 3. Build and write this run's parts; on any error remove them and re-raise.
+    written: list[PartInfo] = []
+    reference = ReferenceGenome(request.reference) if request.reference else None
+    try:
+        for plan in plans:
+            written += _build_file(root, plan, assembly, run_id, reference, report)
+        _checkpoint("after_parts")
+        touched = sorted({p.chrom for p in written} | replaced_chroms)
+        with Session() as session:
+            new_groups = [
+                {"group_id": g[0], "dataset": request.dataset, "population": g[1], "sex": g[2], "centre": g[3]}
+                for p in plans for g in p.groups
+            ]
+            stats_parts, superseded = _recompute_stats(
+                root, session, assembly, touched, written, new_groups, run_id, replaced_files, report
+            )
+        written += stats_parts
+        _checkpoint("before_commit")
+        # 4. The commit point: one catalog transaction names every new part.
+        with Session() as session, session.begin():
+            _commit_catalog(session, request, assembly, run_id, plans, written, superseded, replaced_files, key)
+        _checkpoint("after_commit")
+    except BaseException:
+        for part in written:
+            (root / part.path).unlink(missing_ok=True)
+        raise
+    finally:
+        if reference is not None:
+            reference.close()
+    outcomes = [FileOutcome(p.path, "ingested", len(p.samples), p.report.as_dict() if p.report else {}) for p in plans]
+    return IngestResult(
+        run_id, request.dataset, assembly.value, outcomes + unchanged,
+        samples=sum(len(p.samples) for p in plans),
+        alleles=sum(p.report.alleles for p in plans if p.report),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _sweep(root: Path, session: Any) -> None:
+    """Remove orphans of killed runs, and superseded parts past their grace period."""
+    keep = repo.all_store_paths(session)
+    old = [f.path for f in repo.removed_store_files(session, before=_now_minus(GRACE_SECONDS))]
+    collect_garbage(root, keep=keep, delete=old)
+
+
+def _now_minus(seconds: float) -> datetime:
+    return datetime.fromtimestamp(time.time() - seconds, tz=UTC)
+
+
+def _check_already_loaded(session: Any, dataset_id: int | None, plans: list[_Planned], *, replace: bool,
+                          dataset: str) -> set[int]:
+    """Samples already in the dataset are refused, or with --replace their old files are superseded."""
+    if dataset_id is None:
+        return set()
+    ids = [s.sample_id for p in plans for s in p.samples]
+    existing = repo.active_samples(session, dataset_id=dataset_id, sample_ids=ids)
+    if not existing:
+        return set()
+    if not replace:
+        shown = ", ".join(sorted(s.sample_id for s in existing)[:5])
+        raise DuplicateSampleError(
+            f"{len(existing)} sample(s) already loaded in dataset {dataset} "
+            f"({shown}{'…' if len(existing) > 5 else ''}); pass --replace to supersede them"
+        )
+    files = {s.file_id for s in existing}
+    incoming = set(ids)
+    for fid in files:
+        others = [s.sample_id for s in repo.active_samples_of_file(session, file_id=fid) if s.sample_id not in incoming]
+        if others:
+            raise DuplicateSampleError(
+                f"--replace would drop {len(others)} other sample(s) ({', '.join(others[:5])}) loaded from the same "
+                "file; resubmit them together with the replaced samples"
+            )
+    return files
+
+
+def _build_file(root: Path, plan: _Planned, assembly: Assembly, run_id: int,
+                reference: ReferenceGenome | None, report: Progress) -> list[PartInfo]:
+    layout = FileLayout(
+        file_id=plan.file_id,
+        assembly=assembly,
+        sample_ids=np.asarray(plan.sample_ids, np.int32),
+        group_of_sample=np.asarray(plan.group_of_sample, np.int32),
+        group_ids=np.asarray([g[0] for g in plan.groups], np.int32),
+        sexes=[s.sex for s in plan.samples],
+    )
+    builder = FileBuilder(plan.header, layout, fetch=reference.fetch if reference else None)
+    count = 0
+
+    def tick(_: Any) -> None:
+        nonlocal count
+        count += 1
+        if count % 2000 == 0:
+            report(f"reading {plan.path.name}", count, None)
+
+    parts: list[PartInfo] = []
+    name = f"{run_id:08d}-{plan.file_id:08d}"
+    for tables in builder.build(iter_records(plan.path, plan.header), on_record=tick):
+        for table in ("variants", "calls", "site_counts", "coverage"):
+            data: pa.Table = getattr(tables, table)
+            parts.append(write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data))
+    report(f"reading {plan.path.name}", count, count)
+    plan.report = builder.report
+    if builder.report.alleles == 0 and builder.report.reference_blocks == 0:
+        raise InputError(f"{plan.path}: no records on chr1..chr22, chrX, chrY or chrM; nothing to ingest")
+    return parts
+
+
+def _recompute_stats(root: Path, session: Any, assembly: Assembly, chroms: list[str], new_parts: list[PartInfo],
+                     new_groups: list[dict[str, Any]], run_id: int, replaced_files: set[int],
+                     report: Progress) -> tuple[list[PartInfo], list[int]]:
+    """Rewrite variant_stats for the chromosomes this run touches, from the live + new per-file parts."""
+    groups = [
+        {"group_id": g.group_id, "dataset": g.dataset, "population": g.population, "sex": g.sex, "centre": g.centre}
+        for g in repo.call_groups(session, assembly=assembly.value) if g.file_id not in replaced_files
+    ] + new_groups
+    group_table = pa.Table.from_pylist(
+        groups,
+        schema=pa.schema([("group_id", pa.int32()), ("dataset", pa.string()), ("population", pa.string()),
+                          ("sex", pa.string()), ("centre", pa.string())]),
+    )
+    out: list[PartInfo] = []
+    superseded: list[int] = []
+    for i, chrom in enumerate(chroms):
+        report("computing allele frequencies", i, len(chroms))
+        files: dict[str, list[Path]] = {"site_counts": [], "coverage": [], "variants": []}
+        for table in files:
+            live = repo.live_store_files(session, table_name=table, assembly=assembly.value, chrom=chrom)
+            files[table] += [root / f.path for f in live if _file_id_of(f.path) not in replaced_files]
+            files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
+        stats = compute_stats(
+            chrom=chrom, site_files=files["site_counts"], coverage_files=files["coverage"],
+            variant_files=files["variants"], groups=group_table,
+        )
+        out.append(write_part(root, table="variant_stats", assembly=assembly.value, chrom=chrom,
+                              name=f"{run_id:08d}", data=stats))
+        superseded += [f.id for f in repo.live_store_files(session, table_name="variant_stats",
+                                                           assembly=assembly.value, chrom=chrom)]
+    report("computing allele frequencies", len(chroms), len(chroms))
+    return out, superseded
+
+
+def _file_id_of(path: str) -> int | None:
+    """Per-file parts are named part-<run>-<file>.parquet."""
+    stem = Path(path).stem.removeprefix("part-")
+    pieces = stem.split("-")
+    return int(pieces[1]) if len(pieces) == 2 else None
+
+
+def _commit_catalog(session: Any, request: IngestRequest, assembly: Assembly, run_id: int, plans: list[_Planned],
+                    parts: list[PartInfo], superseded: list[int], replaced_files: set[int], key: bytes) -> None:
+    now = datetime.now(UTC)
+    dataset = repo.get_or_create_dataset(session, name=request.dataset, assembly=assembly.value)
+    run = m.IngestRun(id=run_id, started_at=now, finished_at=now, status="committed", n_files=len(plans),
+                      n_samples=sum(len(p.samples) for p in plans),
+                      n_variants=sum(p.report.alleles for p in plans if p.report), command=request.command,
+                      report="{}")
+    session.add(run)
+    session.flush()
+    if replaced_files:
+        repo.mark_files_replaced(session, file_ids=replaced_files, run_id=run_id)
+    submitting_centre = repo.get_or_create_centre(session, request.centre)
+    for plan in plans:
+        kind = "bcf" if plan.path.suffix == ".bcf" else ("gvcf" if plan.report and plan.report.is_gvcf else "vcf")
+        session.add(m.VcfFile(
+            id=plan.file_id, dataset_id=dataset.id, centre_id=submitting_centre.id, run_id=run_id,
+            name=plan.path.name, sha256=plan.sha256, size_bytes=plan.path.stat().st_size, kind=kind,
+            n_records=plan.report.records if plan.report else 0, n_samples=len(plan.samples), status="active",
+            created_at=now,
+        ))
+        session.flush()
+        for (gid, pop, sex, centre, n) in plan.groups:
+            session.add(m.CallGroup(id=gid, file_id=plan.file_id, dataset_id=dataset.id, population=pop, sex=sex,
+                                    centre=centre, n_samples=n))
+        for sid, rec in zip(plan.sample_ids, plan.samples, strict=True):
+            subject = repo.get_or_create_subject(session, pseudonym=pseudonymise(key, rec.subject_id), sex=rec.sex.value)
+            centre = repo.get_or_create_centre(session, rec.centre)
+            session.add(m.Sample(
+                id=sid, dataset_id=dataset.id, sample_id=rec.sample_id, subject_id=subject.id, centre_id=centre.id,
+                file_id=plan.file_id, sex=rec.sex.value, population=rec.population, consent=rec.consent,
+                status="active", created_at=now,
+            ))
+    session.flush()
+    replaced_parts = [f.id for table in ("variants", "calls", "site_counts", "coverage")
+                      for f in repo.live_store_files(session, table_name=table, assembly=assembly.value)
+                      if _file_id_of(f.path) in replaced_files]
+    repo.mark_store_files_removed(session, ids=[*superseded, *replaced_parts], run_id=run_id)
+    for part in parts:
+        session.add(m.StoreFile(
+            path=part.path, table_name=part.table, assembly=part.assembly, chrom=part.chrom,
+            dataset_id=dataset.id if part.table != "variant_stats" else None, run_id=run_id,
+            n_rows=part.n_rows, size_bytes=part.size_bytes, min_pos=part.min_pos, max_pos=part.max_pos, created_at=now,
+        ))
+
+
+__all__ = ["FileOutcome", "GenomenodeError", "IngestRequest", "IngestResult", "ingest"]

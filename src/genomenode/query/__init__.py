@@ -1,0 +1,1 @@
+"""Read paths: variants, regions, genes and frequencies as domain answers (access decides later)."""

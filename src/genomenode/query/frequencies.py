@@ -1,0 +1,103 @@
+"""Cohort allele frequencies by region, gene or variant, read from the precomputed variant_stats.
+
+Region semantics are those of tabix/`bcftools view -r`: an allele is in chr1:100-200 when its REF
+overlaps the interval, so a deletion starting at 95 and spanning 100 is included. Only the parts of
+the chromosome asked for are read (DuckDB prunes row groups on `pos`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from genomenode.domain.variant import Region, Variant
+from genomenode.store.parquet import max_ref_length
+
+BY_CHOICES = ("population", "sex", "centre")
+COLUMNS = ("chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi")
+
+
+@dataclass(frozen=True)
+class FrequencyRow:
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    ac: int
+    an: int
+    af: float | None
+    hom: int
+    hemi: int
+    stratum_value: str | None = None
+    filters: str = ""
+    rsid: str | None = None
+
+    def as_dict(self, by: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {k: getattr(self, k) for k in COLUMNS}
+        if by:
+            out[by] = self.stratum_value
+        out["filters"] = self.filters.split(";") if self.filters else []
+        out["rsid"] = self.rsid
+        return out
+
+
+_SQL = """
+SELECT chrom, pos, ref, alt, ac, an, CASE WHEN an > 0 THEN ac / an END AS af, hom, hemi,
+       stratum_value, filters, rsid
+FROM read_parquet($files)
+WHERE scope = $scope AND stratum = $stratum
+  AND pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
+  {pass_only}
+ORDER BY pos, ref, alt, stratum_value
+"""
+
+
+def frequencies_in_region(
+    stats_files: Sequence[Path],
+    region: Region,
+    *,
+    scope: str = "*",
+    by: str | None = None,
+    pass_only: bool = False,
+    threads: int = 2,
+) -> list[FrequencyRow]:
+    if not stats_files:
+        return []
+    look_back = max(max_ref_length(p) for p in stats_files)
+    sql = _SQL.format(pass_only="AND filters = ''" if pass_only else "")
+    params = {
+        "files": [str(p) for p in stats_files],
+        "scope": scope,
+        "stratum": by or "all",
+        "start": region.start,
+        "end": region.end,
+        "lookback": region.start - look_back + 1,
+    }
+    with duckdb.connect(config={"threads": threads}) as con:
+        rows = con.execute(sql, params).fetchall()
+    return [
+        FrequencyRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] if by else None, r[10], r[11])
+        for r in rows
+    ]
+
+
+def variant_strata(stats_files: Sequence[Path], variant: Variant, *, threads: int = 2) -> list[dict[str, Any]]:
+    """Every stats row of one allele: nation and datasets, overall and per stratum."""
+    if not stats_files:
+        return []
+    sql = """
+        SELECT scope, stratum, stratum_value, ac, an, CASE WHEN an > 0 THEN ac / an END AS af, hom, hemi,
+               n_files, filters, rsid
+        FROM read_parquet($files)
+        WHERE pos = $pos AND ref = $ref AND alt = $alt
+        ORDER BY scope, stratum, stratum_value
+    """
+    params = {"files": [str(p) for p in stats_files], "pos": variant.pos, "ref": variant.ref, "alt": variant.alt}
+    with duckdb.connect(config={"threads": threads}) as con:
+        cursor = con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,113 @@
+"""Precomputed allele counts per variant, nation-wide and per dataset, overall and per stratum.
+
+AN at an allele is summed over call groups; each group contributes exactly one of:
+1. its own record of that allele (called alleles there, ALT copies, hom, hemi);
+2. else its record of another allele at the same position (called alleles; this ALT counts as
+   REF there, as `bcftools norm -m-` writes a split 1/2 call);
+3. else its coverage (a variant-only file's chromosome, a gVCF's reference block): the hom-ref
+   alleles it calls there; outside coverage it contributes nothing (unknown, not hom-ref).
+This is what `bcftools merge | norm -m- | +fill-tags` counts on the joint call set, computed from
+the small per-file tables rather than from genotypes, one chromosome at a time, in DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from genomenode.store.schema import arrow_schema
+
+STATS_SQL = """
+WITH sc AS (SELECT * FROM read_parquet($site_files)),
+cov AS (SELECT * FROM read_parquet($coverage_files)),
+alleles AS (SELECT DISTINCT pos, ref, alt FROM sc),
+group_pos AS (SELECT group_id, pos, max(an) AS an FROM sc GROUP BY group_id, pos),
+explicit AS (SELECT pos, ref, alt, group_id, an, ac, hom, hemi FROM sc),
+other_site AS (
+    SELECT a.pos, a.ref, a.alt, gp.group_id, gp.an, 0 AS ac, 0 AS hom, 0 AS hemi
+    FROM alleles a JOIN group_pos gp ON gp.pos = a.pos
+    ANTI JOIN sc ON sc.group_id = gp.group_id AND sc.pos = a.pos AND sc.ref = a.ref AND sc.alt = a.alt
+),
+covered AS (
+    SELECT a.pos, a.ref, a.alt, c.group_id, max(c.an) AS an, 0 AS ac, 0 AS hom, 0 AS hemi
+    FROM alleles a JOIN cov c ON a.pos BETWEEN c.start AND c."end"
+    ANTI JOIN group_pos gp ON gp.group_id = c.group_id AND gp.pos = a.pos
+    GROUP BY ALL
+),
+contrib AS (
+    SELECT * FROM explicit UNION ALL SELECT * FROM other_site UNION ALL SELECT * FROM covered
+),
+labelled AS (
+    SELECT c.*, g.dataset, g.population, g.sex, g.centre
+    FROM contrib c JOIN groups g ON g.group_id = c.group_id
+),
+agg AS (
+    SELECT pos, ref, alt, dataset, population, sex, centre,
+           GROUPING(dataset) AS g_dataset, GROUPING(population) AS g_pop,
+           GROUPING(sex) AS g_sex, GROUPING(centre) AS g_centre,
+           sum(ac)::INTEGER AS ac, sum(an)::INTEGER AS an, sum(hom)::INTEGER AS hom, sum(hemi)::INTEGER AS hemi
+    FROM labelled
+    GROUP BY GROUPING SETS (
+        (pos, ref, alt), (pos, ref, alt, population), (pos, ref, alt, sex), (pos, ref, alt, centre),
+        (pos, ref, alt, dataset), (pos, ref, alt, dataset, population),
+        (pos, ref, alt, dataset, sex), (pos, ref, alt, dataset, centre)
+    )
+),
+annot AS (
+    SELECT pos, ref, alt,
+           count(DISTINCT file_id)::INTEGER AS n_files,
+           coalesce(string_agg(DISTINCT variant_filter, ';' ORDER BY variant_filter)
+                    FILTER (WHERE variant_filter NOT IN ('PASS', '.')), '') AS filters,
+           min(variant_rsid) AS rsid
+    FROM read_parquet($variant_files)
+    GROUP BY pos, ref, alt
+)
+SELECT CASE WHEN g_dataset = 1 THEN '*' ELSE dataset END AS scope,
+       CASE WHEN g_pop = 0 THEN 'population' WHEN g_sex = 0 THEN 'sex'
+            WHEN g_centre = 0 THEN 'centre' ELSE 'all' END AS stratum,
+       coalesce(CASE WHEN g_pop = 0 THEN population WHEN g_sex = 0 THEN sex
+                     WHEN g_centre = 0 THEN centre END, '') AS stratum_value,
+       $chrom AS chrom, agg.pos, agg.ref, agg.alt, ac, an, hom, hemi,
+       coalesce(n_files, 0) AS n_files, coalesce(filters, '') AS filters, rsid
+FROM agg LEFT JOIN annot USING (pos, ref, alt)
+WHERE an > 0 OR ac > 0
+ORDER BY agg.pos, agg.ref, agg.alt, scope, stratum, stratum_value
+"""
+
+
+def compute_stats(
+    *,
+    chrom: str,
+    site_files: Sequence[Path],
+    coverage_files: Sequence[Path],
+    variant_files: Sequence[Path],
+    groups: pa.Table,
+    threads: int = 2,
+) -> pa.Table:
+    """The variant_stats rows of one chromosome, from that chromosome's live per-file parts.
+
+    `groups` has columns group_id, dataset, population, sex, centre for every live call group.
+    """
+    if not site_files:
+        return arrow_schema("variant_stats").empty_table()
+    con = duckdb.connect(config={"threads": threads})
+    try:
+        con.register("groups", groups)
+        cov = [str(p) for p in coverage_files]
+        if not cov:
+            # an empty, correctly typed coverage relation
+            con.execute("CREATE TEMP TABLE empty_cov(group_id INTEGER, start INTEGER, \"end\" INTEGER, an INTEGER)")
+        sql = STATS_SQL if cov else STATS_SQL.replace("read_parquet($coverage_files)", "empty_cov")
+        params = {
+            "site_files": [str(p) for p in site_files],
+            "variant_files": [str(p) for p in variant_files],
+            "chrom": chrom,
+        }
+        if cov:
+            params["coverage_files"] = cov
+        return con.sql(sql, params=params).to_arrow_table()
+    finally:
+        con.close()
