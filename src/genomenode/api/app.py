@@ -61,8 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def datasets(q: Queries) -> list[dict[str, Any]]:
         rows = await run_in_threadpool(q.datasets)
         return [
-            {"name": d.name, "assembly": d.assembly, "n_samples": d.n_samples, "n_files": d.n_files,
-             "centres": d.centres, "created_at": d.created_at}
+            {
+                "name": d.name,
+                "assembly": d.assembly,
+                "n_samples": d.n_samples,
+                "n_files": d.n_files,
+                "centres": d.centres,
+                "created_at": d.created_at,
+            }
             for d in rows
         ]
 

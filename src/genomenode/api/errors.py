@@ -1,6 +1,6 @@
 """One place maps domain errors to HTTP; every error body has the same shape.
 
-    {"error": {"type": "InvalidRegionError", "message": "...", "status": 400}}
+{"error": {"type": "InvalidRegionError", "message": "...", "status": 400}}
 """
 
 from __future__ import annotations

@@ -18,7 +18,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import parse_region
@@ -69,8 +76,14 @@ def main(
 def _progress() -> Iterator[Any]:
     """A rich progress bar on stderr; `update(stage, done, total)` drives it."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not err.is_terminal and not os.environ.get("GENOMENODE_PROGRESS"),
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal and not os.environ.get("GENOMENODE_PROGRESS"),
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -93,18 +106,33 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="VCF, bgzipped VCF, BCF or gVCF files from one centre.")],
     dataset: Annotated[str, typer.Option(help="Dataset to add the files to (created on first use).")],
     centre: Annotated[str, typer.Option(help="Submitting regional centre.")],
-    samples: Annotated[Path | None, typer.Option("--samples", help="Sample sheet (TSV): sample_id, subject_id, sex, population, centre, consent.")] = None,
-    reference: Annotated[Path | None, typer.Option(help="Reference FASTA (.fai indexed): checks REF, left-aligns indels.")] = None,
-    assembly: Annotated[Assembly | None, typer.Option(help="Assembly, when the header's contig lengths do not say.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Supersede samples already loaded in the dataset.")] = False,
+    samples: Annotated[
+        Path | None,
+        typer.Option("--samples", help="Sample sheet (TSV): sample_id, subject_id, sex, population, centre, consent."),
+    ] = None,
+    reference: Annotated[
+        Path | None, typer.Option(help="Reference FASTA (.fai indexed): checks REF, left-aligns indels.")
+    ] = None,
+    assembly: Annotated[
+        Assembly | None, typer.Option(help="Assembly, when the header's contig lengths do not say.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Supersede samples already loaded in the dataset.")
+    ] = False,
 ) -> None:
     """Validate, normalise, pseudonymise and store VCFs: all of them or, on any error, none."""
     from genomenode.pipeline.ingest import IngestRequest
     from genomenode.pipeline.ingest import ingest as run_ingest
 
     request = IngestRequest(
-        files=files, dataset=dataset, centre=centre, sample_sheet=samples, reference=reference,
-        assembly=assembly, replace=replace, command=shlex.join(["genomenode", *sys.argv[1:]]),
+        files=files,
+        dataset=dataset,
+        centre=centre,
+        sample_sheet=samples,
+        reference=reference,
+        assembly=assembly,
+        replace=replace,
+        command=shlex.join(["genomenode", *sys.argv[1:]]),
     )
     try:
         with _progress() as update:
@@ -120,12 +148,15 @@ def ingest(
             skipped = sum(r.get("skipped_contigs", {}).values())
             typer.echo(
                 f"{outcome.path}: {outcome.samples} samples, {r.get('records', 0)} records, "
-                f"{r.get('alleles', 0)} alleles" + (f", {r.get('reference_blocks')} reference blocks" if r.get("is_gvcf") else "")
+                f"{r.get('alleles', 0)} alleles"
+                + (f", {r.get('reference_blocks')} reference blocks" if r.get("is_gvcf") else "")
                 + (f", {skipped} records on other contigs skipped" if skipped else "")
                 + (f", {r['duplicate_alleles']} duplicate alleles skipped" if r.get("duplicate_alleles") else "")
             )
     if result.changed:
-        typer.echo(f"committed run {result.run_id} to dataset {result.dataset} ({result.assembly}) in {result.seconds:.1f} s")
+        typer.echo(
+            f"committed run {result.run_id} to dataset {result.dataset} ({result.assembly}) in {result.seconds:.1f} s"
+        )
 
 
 @app.command()
@@ -135,7 +166,9 @@ def frequencies(
     gene: Annotated[str | None, typer.Option(help="Gene symbol (GENCODE), e.g. CYP2C19.")] = None,
     dataset: Annotated[str | None, typer.Option(help="One dataset instead of the whole nation.")] = None,
     by: Annotated[By | None, typer.Option(help="Stratify by population, sex or centre.")] = None,
-    pass_only: Annotated[bool, typer.Option("--pass-only", help="Only alleles whose FILTER is PASS in every file.")] = False,
+    pass_only: Annotated[
+        bool, typer.Option("--pass-only", help="Only alleles whose FILTER is PASS in every file.")
+    ] = False,
     format: Annotated[Format, typer.Option("--format", help="tsv or json.")] = Format.tsv,
 ) -> None:
     """Allele counts and frequencies, one row per normalised ALT allele (and stratum)."""
@@ -144,8 +177,9 @@ def frequencies(
     try:
         parsed = parse_region(region) if region else None
         with NodeQueries(_settings(ctx)) as q:
-            answer = q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by.value if by else None,
-                                   pass_only=pass_only)
+            answer = q.frequencies(
+                region=parsed, gene=gene, dataset=dataset, by=by.value if by else None, pass_only=pass_only
+            )
     except GenomenodeError as exc:
         _fail(exc)
         return
@@ -248,9 +282,13 @@ def demo(
             for centre, path in sorted(cohort.vcfs.items()):
                 result = run_ingest(
                     settings,
-                    IngestRequest(files=[path], dataset="national-demo", centre=centre,
-                                  sample_sheet=_centre_sheet(cohort.sample_sheet, centre, out),
-                                  command="genomenode demo"),
+                    IngestRequest(
+                        files=[path],
+                        dataset="national-demo",
+                        centre=centre,
+                        sample_sheet=_centre_sheet(cohort.sample_sheet, centre, out),
+                        command="genomenode demo",
+                    ),
                     progress=update,
                 )
                 err.print(f"{centre}: {result.samples} samples, {result.alleles} alleles ingested")

@@ -69,9 +69,7 @@ def parse_variant(text: str) -> Variant:
     """Parse `chr10:94781859:G:A` or `chr10-94781859-G-A` (case of bases is ignored)."""
     match = _VARIANT.match(text.strip())
     if not match:
-        raise InvalidVariantError(
-            f"cannot read variant {text!r}: write it as chr10:94781859:G:A or chr10-94781859-G-A"
-        )
+        raise InvalidVariantError(f"cannot read variant {text!r}: write it as chr10:94781859:G:A or chr10-94781859-G-A")
     chrom = canonical_contig(match["chrom"])
     if chrom is None:
         raise InvalidVariantError(f"unknown contig {match['chrom']!r} in variant {text!r}")

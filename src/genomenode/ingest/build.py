@@ -24,9 +24,11 @@ from genomenode.domain.ploidy import expected_ploidy
 from genomenode.domain.samples import Sex
 from genomenode.errors import ReferenceMismatchError
 from genomenode.ingest.normalize import Fetch, left_align, trim
-from genomenode.ingest.vcf import NON_VARIANT_ALLELES, VcfHeader, VcfRecord
+from genomenode.ingest import build_kernels as K
+from genomenode.ingest.vcf import NON_VARIANT_ALLELES, VcfHeader, VcfRecord, format_as_int
 
 IntArray = npt.NDArray[np.int64]
+CHUNK_RECORDS = 1024  # records counted together; bounds memory at CHUNK × samples × 2 int16
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def _info_for_allele(info: dict[str, Any], types: dict[str, tuple[str, str]], k:
         if key == "END":
             continue
         number = types.get(key, (".", ""))[0]
-        if isinstance(value, tuple) or isinstance(value, list):
+        if isinstance(value, tuple | list):
             values = list(value)
             if number == "A" and len(values) == n_alts:
                 value = values[k - 1]
@@ -117,10 +119,16 @@ class FileBuilder:
         self.report = BuildReport(is_gvcf=layout.gvcf_hint)
         self.n_groups = len(layout.group_ids)
         self._header_lengths = {canonical_contig(n): ln for n, ln in header.contigs if ln}
+        # samples × groups indicator: per-group sums of any per-sample quantity are one matmul
+        self._onehot = np.zeros((len(layout.sample_ids), self.n_groups), np.float64)
+        self._onehot[np.arange(len(layout.sample_ids)), layout.group_of_sample] = 1.0
 
-    def build(self, records: Iterable[VcfRecord], *, on_record: Callable[[VcfRecord], None] | None = None) -> Iterator[ChromTables]:
+    def build(
+        self, records: Iterable[VcfRecord], *, on_record: Callable[[VcfRecord], None] | None = None
+    ) -> Iterator[ChromTables]:
         current: str | None = None
         state: _ChromState | None = None
+        chunk: list[VcfRecord] = []
         for rec in records:
             self.report.records += 1
             chrom = canonical_contig(rec.chrom)
@@ -129,93 +137,217 @@ class FileBuilder:
                 continue
             if chrom != current:
                 if state is not None:
+                    self._add_chunk(state, chunk)
+                    chunk = []
                     yield self._finish(state)
                 current, state = chrom, _ChromState(chrom, len(self.layout.sample_ids))
-            assert state is not None
-            self._add_record(state, chrom, rec)
+            chunk.append(rec)
+            if len(chunk) >= CHUNK_RECORDS:
+                assert state is not None
+                self._add_chunk(state, chunk)
+                chunk = []
             if on_record is not None:
                 on_record(rec)
         if state is not None:
+            self._add_chunk(state, chunk)
             yield self._finish(state)
 
-    # -- per record -------------------------------------------------------------------------
-    def _add_record(self, st: _ChromState, chrom: str, rec: VcfRecord) -> None:
-        layout = self.layout
-        gt = rec.gt
-        if self.fetch is not None and not rec.ref.startswith("<"):
-            expected = self.fetch(chrom, rec.pos, rec.pos + len(rec.ref) - 1)
-            if expected.upper() != rec.ref.upper() and "N" not in expected.upper():
-                raise ReferenceMismatchError(
-                    f"{self.header.path}: {rec.where}: REF {rec.ref} but the reference has {expected or 'nothing'} "
-                    "there; was the file called against another reference? check --reference"
-                )
-        called = (gt >= 0).sum(axis=1)
-        ploidy = (gt != -2).sum(axis=1)
-        st.region_class_seen(chrom, rec.pos, layout.assembly, called > 0, ploidy)
-        group_called = np.bincount(layout.group_of_sample, weights=called, minlength=self.n_groups).astype(np.int32)
-        real = [(k, a) for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
-        self.report.non_variant_alleles += len(rec.alts) - len(real)
-        if not real:
-            # A reference block (gVCF) or an all-sites record: coverage, not a variant.
-            self.report.reference_blocks += 1
-            self.report.is_gvcf = True
-        st.spans.add(start=np.int64(rec.pos), end=np.int64(rec.end), an=group_called.copy())
-        if not real:
+    # -- per chunk of records ---------------------------------------------------------------
+    def _add_chunk(self, st: _ChromState, records: list[VcfRecord]) -> None:
+        """Count a chunk: biallelic diploid/haploid records vectorised, the rest one by one."""
+        if not records:
             return
-        pass_filter = rec.filters in ("PASS", ".")
-        nonref_rows = np.flatnonzero((gt > 0).any(axis=1) | (gt == -1).any(axis=1))
-        for k, alt in real:
-            if self.fetch is not None:
-                npos, nref, nalt = left_align(chrom, rec.pos, rec.ref.upper(), alt.upper(), self.fetch)
+        chrom = st.chrom
+        if self.fetch is not None:
+            for rec in records:
+                self._check_ref(chrom, rec)
+        simple: list[tuple[VcfRecord, int]] = []
+        for rec in records:
+            real = [k for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
+            self.report.non_variant_alleles += len(rec.alts) - len(real)
+            if rec.gt.shape[1] > 2 or len(real) > 1:
+                self._add_record(st, chrom, rec)
             else:
-                npos, nref, nalt = trim(rec.pos, rec.ref.upper(), alt.upper())
-            key = (npos, nref, nalt)
+                simple.append((rec, real[0] if real else 0))
+        if simple:
+            self._add_simple(st, chrom, simple)
+
+    def _check_ref(self, chrom: str, rec: VcfRecord) -> None:
+        assert self.fetch is not None
+        if rec.ref.startswith("<"):
+            return
+        expected = self.fetch(chrom, rec.pos, rec.pos + len(rec.ref) - 1)
+        if expected.upper() != rec.ref.upper() and "N" not in expected.upper():
+            raise ReferenceMismatchError(
+                f"{self.header.path}: {rec.where}: REF {rec.ref} but the reference has {expected or 'nothing'} "
+                "there; was the file called against another reference? check --reference"
+            )
+
+    def _normalise(self, chrom: str, rec: VcfRecord, alt: str) -> tuple[int, str, str]:
+        if self.fetch is not None:
+            return left_align(chrom, rec.pos, rec.ref.upper(), alt.upper(), self.fetch)
+        return trim(rec.pos, rec.ref.upper(), alt.upper())
+
+    def _add_simple(self, st: _ChromState, chrom: str, items: list[tuple[VcfRecord, int]]) -> None:
+        """Records with at most one real ALT and ploidy ≤ 2: every count is one array operation."""
+        recs = [r for r, _ in items]
+        n = len(self.layout.sample_ids)
+        gt = K.stack_genotypes([r.gt for r in recs])
+        called, ploidy = K.called_and_ploidy(gt)
+        group_called = K.group_sums(called, self._onehot)
+        self._vote_ploidy(st, chrom, recs, called, ploidy)
+        st.spans.add(start=np.array([r.pos for r in recs], np.int64), end=np.array([r.end for r in recs], np.int64),
+                     an=group_called)
+        k = np.array([kk for _, kk in items], np.int64)
+        is_variant = k > 0
+        self.report.reference_blocks += int((~is_variant).sum())
+        if not is_variant.all():
+            self.report.is_gvcf = True
+        # normalise and de-duplicate alleles (a Python step per record: strings, not genotypes)
+        keep = np.zeros(len(recs), np.bool_)
+        keys: list[tuple[int, str, str]] = []
+        for i, (rec, kk) in enumerate(items):
+            if not kk:
+                keys.append((0, "", ""))
+                continue
+            key = self._normalise(chrom, rec, rec.alts[kk - 1])
+            keys.append(key)
             if key in st.seen:
                 self.report.duplicate_alleles += 1
                 continue
             st.seen.add(key)
+            keep[i] = True
+        idx = np.flatnonzero(keep)
+        if not idx.size:
+            return
+        self.report.alleles += int(idx.size)
+        gt_v, k_v, ploidy_v = gt[idx], k[idx], ploidy[idx]
+        ac, hom, hemi = K.allele_counts(gt_v, k_v, ploidy_v)
+        g = self.n_groups
+        kept = [items[i] for i in idx]
+        kept_keys = [keys[i] for i in idx]
+        st.sites.add(
+            group=np.tile(self.layout.group_ids.astype(np.int32), idx.size),
+            pos=np.repeat(np.array([kk[0] for kk in kept_keys], np.int32), g),
+            ref=np.repeat(np.array([kk[1] for kk in kept_keys], dtype=object), g),
+            alt=np.repeat(np.array([kk[2] for kk in kept_keys], dtype=object), g),
+            an=group_called[idx].reshape(-1),
+            ac=K.group_sums(ac, self._onehot).reshape(-1),
+            hom=K.group_sums(hom, self._onehot).reshape(-1),
+            hemi=K.group_sums(hemi, self._onehot).reshape(-1),
+            pass_filter=np.repeat(np.array([r.filters in ("PASS", ".") for r, _ in kept]), g),
+        )
+        for (rec, kk), (pos, ref, alt) in zip(kept, kept_keys, strict=True):
+            self._add_variant_row(st, rec, kk, pos, ref, alt)
+        r, s, codes = K.sparse_calls(gt_v, k_v)
+        if not r.size:
+            return
+        recs_v = [rec for rec, _ in kept]
+        dp = K.stack_format([x.dp for x in recs_v], n, [[0]] * len(recs_v))
+        gq = K.stack_format([x.gq for x in recs_v], n, [[0]] * len(recs_v))
+        ad = K.stack_format([x.ad for x in recs_v], n, [[0, int(kk)] for kk in k_v])
+        m = r.size
+        key_pos = np.array([kk[0] for kk in kept_keys], np.int32)
+        key_ref = np.array([kk[1] for kk in kept_keys], dtype=object)
+        key_alt = np.array([kk[2] for kk in kept_keys], dtype=object)
+        st.calls.add(
+            sample=self.layout.sample_ids[s],
+            pos=key_pos[r],
+            ref=key_ref[r],
+            alt=key_alt[r],
+            a1=codes[:, 0],
+            a2=codes[:, 1],
+            phased=_gather_phased(recs_v, r, s),
+            dp=format_as_int(dp[r, s, 0]) if dp is not None else np.full(m, -1, np.int32),
+            gq=np.minimum(format_as_int(gq[r, s, 0]), 32767).astype(np.int16) if gq is not None
+            else np.full(m, -1, np.int16),
+            ad_ref=format_as_int(ad[r, s, 0]) if ad is not None else np.full(m, -1, np.int32),
+            ad_alt=format_as_int(ad[r, s, 1]) if ad is not None else np.full(m, -1, np.int32),
+        )
+
+    def _vote_ploidy(self, st: _ChromState, chrom: str, recs: list[VcfRecord], called: Any, ploidy: Any) -> None:
+        """On X and Y, remember the ploidy each sample shows in and out of the PAR (see sample_ploidy)."""
+        if chrom not in ("chrX", "chrY"):
+            return
+        pars = PAR_REGIONS[self.layout.assembly].get(chrom, ())
+        in_par = np.array([any(lo <= r.pos <= hi for lo, hi in pars) for r in recs])
+        shown = called > 0
+        for par in (False, True):
+            rows = in_par == par
+            if rows.any():
+                st.votes[par][:, 0] += (shown[rows] & (ploidy[rows] == 1)).sum(axis=0)
+                st.votes[par][:, 1] += (shown[rows] & (ploidy[rows] >= 2)).sum(axis=0)
+
+    def _add_variant_row(self, st: _ChromState, rec: VcfRecord, k: int, pos: int, ref: str, alt: str) -> None:
+        st.variants.add(
+            pos=pos, ref=ref, alt=alt, rsid=rec.id, qual=rec.qual, filter=rec.filters,
+            info=_info_for_allele(rec.info, self.header.info_types, k, len(rec.alts)),
+            source_pos=rec.pos, source_ref=rec.ref, source_alts=",".join(rec.alts), source_allele=k,
+        )
+
+    # -- the general path: multi-allelic or polyploid records --------------------------------
+    def _add_record(self, st: _ChromState, chrom: str, rec: VcfRecord) -> None:
+        layout = self.layout
+        gt = rec.gt
+        called = (gt >= 0).sum(axis=1)
+        ploidy = (gt != -2).sum(axis=1)
+        self._vote_ploidy(st, chrom, [rec], called[None, :], ploidy[None, :])
+        group_called = K.group_sums(called[None, :], self._onehot)[0]
+        st.spans.add(start=np.array([rec.pos], np.int64), end=np.array([rec.end], np.int64),
+                     an=group_called[None, :])
+        real = [(k, a) for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
+        pass_filter = rec.filters in ("PASS", ".")
+        nonref_rows = np.flatnonzero((gt > 0).any(axis=1) | (gt == -1).any(axis=1))
+        n = len(layout.sample_ids)
+        for k, alt in real:
+            pos, ref, nalt = self._normalise(chrom, rec, alt)
+            if (pos, ref, nalt) in st.seen:
+                self.report.duplicate_alleles += 1
+                continue
+            st.seen.add((pos, ref, nalt))
             self.report.alleles += 1
             is_k = gt == k
             ac = is_k.sum(axis=1)
             hom = (ploidy >= 2) & (ac == ploidy)
             hemi = (ploidy == 1) & (ac == 1)
-            g = layout.group_of_sample
+            g = self.n_groups
             st.sites.add(
                 group=layout.group_ids.astype(np.int32),
-                pos=np.full(self.n_groups, npos, dtype=np.int32),
-                ref=[nref] * self.n_groups,
-                alt=[nalt] * self.n_groups,
+                pos=np.full(g, pos, dtype=np.int32),
+                ref=np.full(g, ref, dtype=object),
+                alt=np.full(g, nalt, dtype=object),
                 an=group_called,
-                ac=np.bincount(g, weights=ac, minlength=self.n_groups).astype(np.int32),
-                hom=np.bincount(g, weights=hom, minlength=self.n_groups).astype(np.int32),
-                hemi=np.bincount(g, weights=hemi, minlength=self.n_groups).astype(np.int32),
-                pass_filter=np.full(self.n_groups, pass_filter),
+                ac=K.group_sums(ac[None, :], self._onehot)[0],
+                hom=K.group_sums(hom[None, :], self._onehot)[0],
+                hemi=K.group_sums(hemi[None, :], self._onehot)[0],
+                pass_filter=np.full(g, pass_filter),
             )
-            st.variants.add(
-                pos=npos, ref=nref, alt=nalt, rsid=rec.id, qual=rec.qual, filter=rec.filters,
-                info=_info_for_allele(rec.info, self.header.info_types, k, len(rec.alts)),
-                source_pos=rec.pos, source_ref=rec.ref, source_alts=",".join(rec.alts), source_allele=k,
-            )
+            self._add_variant_row(st, rec, k, pos, ref, nalt)
             rows = nonref_rows
-            if rows.size:
-                sub = gt[rows]
-                codes = np.where(sub == k, 1, np.where(sub > 0, 2, sub)).astype(np.int8)
-                if codes.shape[1] == 1:
-                    codes = np.concatenate([codes, np.full((codes.shape[0], 1), -2, np.int8)], axis=1)
-                n = rows.size
-                st.calls.add(
-                    sample=layout.sample_ids[rows],
-                    pos=np.full(n, npos, dtype=np.int32),
-                    ref=[nref] * n,
-                    alt=[nalt] * n,
-                    a1=codes[:, 0],
-                    a2=codes[:, 1],
-                    phased=rec.phased[rows],
-                    dp=rec.dp[rows] if rec.dp is not None else np.full(n, -1, np.int32),
-                    gq=rec.gq[rows] if rec.gq is not None else np.full(n, -1, np.int16),
-                    ad_ref=rec.ad[rows, 0] if rec.ad is not None else np.full(n, -1, np.int32),
-                    ad_alt=(rec.ad[rows, k] if rec.ad is not None and rec.ad.shape[1] > k else np.full(n, -1, np.int32)),
-                )
+            if not rows.size:
+                continue
+            sub = gt[rows]
+            codes = np.where(sub == k, 1, np.where(sub > 0, 2, sub)).astype(np.int8)
+            if codes.shape[1] == 1:
+                codes = np.concatenate([codes, np.full((codes.shape[0], 1), -2, np.int8)], axis=1)
+            m = rows.size
+            dp = K.stack_format([rec.dp], n, [[0]])
+            gq = K.stack_format([rec.gq], n, [[0]])
+            ad = K.stack_format([rec.ad], n, [[0, k]])
+            st.calls.add(
+                sample=layout.sample_ids[rows],
+                pos=np.full(m, pos, dtype=np.int32),
+                ref=np.full(m, ref, dtype=object),
+                alt=np.full(m, nalt, dtype=object),
+                a1=codes[:, 0],
+                a2=codes[:, 1],
+                phased=rec.phased[rows],
+                dp=format_as_int(dp[0, rows, 0]) if dp is not None else np.full(m, -1, np.int32),
+                gq=np.minimum(format_as_int(gq[0, rows, 0]), 32767).astype(np.int16) if gq is not None
+                else np.full(m, -1, np.int16),
+                ad_ref=format_as_int(ad[0, rows, 0]) if ad is not None else np.full(m, -1, np.int32),
+                ad_alt=format_as_int(ad[0, rows, 1]) if ad is not None else np.full(m, -1, np.int32),
+            )
 
     # -- per chromosome ---------------------------------------------------------------------
     def _finish(self, st: _ChromState) -> ChromTables:
@@ -247,8 +379,8 @@ class FileBuilder:
                 "file_id": pa.array(np.full(n_calls, fid, np.int32)),
                 "chrom": pa.array([chrom] * n_calls),
                 "pos": pa.array(c.column("pos") if n_calls else [], pa.int32()),
-                "ref": pa.array(_flatten(c.column("ref")), pa.string()),
-                "alt": pa.array(_flatten(c.column("alt")), pa.string()),
+                "ref": pa.array(c.column("ref") if n_calls else [], pa.string()),
+                "alt": pa.array(c.column("alt") if n_calls else [], pa.string()),
                 "call_allele1": pa.array(c.column("a1") if n_calls else [], pa.int8()),
                 "call_allele2": pa.array(c.column("a2") if n_calls else [], pa.int8()),
                 "call_phased": pa.array(c.column("phased") if n_calls else [], pa.bool_()),
@@ -265,8 +397,8 @@ class FileBuilder:
                 "group_id": pa.array(s.column("group") if n_sites else [], pa.int32()),
                 "chrom": pa.array([chrom] * n_sites),
                 "pos": pa.array(s.column("pos") if n_sites else [], pa.int32()),
-                "ref": pa.array(_flatten(s.column("ref")), pa.string()),
-                "alt": pa.array(_flatten(s.column("alt")), pa.string()),
+                "ref": pa.array(s.column("ref") if n_sites else [], pa.string()),
+                "alt": pa.array(s.column("alt") if n_sites else [], pa.string()),
                 "an": pa.array(s.column("an") if n_sites else [], pa.int32()),
                 "ac": pa.array(s.column("ac") if n_sites else [], pa.int32()),
                 "hom": pa.array(s.column("hom") if n_sites else [], pa.int32()),
@@ -274,8 +406,13 @@ class FileBuilder:
                 "pass_filter": pa.array(s.column("pass_filter") if n_sites else [], pa.bool_()),
             }
         )
-        return ChromTables(chrom, variants.sort_by("pos"), calls.sort_by([("pos", "ascending"), ("sample", "ascending")]),
-                           site_counts.sort_by("pos"), self._coverage(st))
+        return ChromTables(
+            chrom,
+            _by_position(variants),
+            _by_position(calls),
+            _by_position(site_counts),
+            self._coverage(st),
+        )
 
     def _coverage(self, st: _ChromState) -> pa.Table:
         """Where absence means hom-ref, with the alleles each group calls there."""
@@ -283,7 +420,7 @@ class FileBuilder:
         if self.report.is_gvcf:
             starts = st.spans.column("start").astype(np.int32) if st.spans.data else np.zeros(0, np.int32)
             ends = st.spans.column("end").astype(np.int32) if st.spans.data else np.zeros(0, np.int32)
-            an = np.stack(st.spans.data["an"]) if st.spans.data else np.zeros((0, self.n_groups), np.int32)
+            an = st.spans.column("an") if st.spans.data else np.zeros((0, self.n_groups), np.int32)
             rows_g, rows_s, rows_e, rows_a = [], [], [], []
             for gi, gid in enumerate(self.layout.group_ids):
                 keep = an[:, gi] > 0
@@ -299,7 +436,9 @@ class FileBuilder:
         rows_g, rows_s, rows_e, rows_a = [], [], [], []
         for start, end, par in segments:
             ploidy = st.sample_ploidy(chrom, par, self.layout)
-            per_group = np.bincount(self.layout.group_of_sample, weights=ploidy, minlength=self.n_groups).astype(np.int32)
+            per_group = np.bincount(self.layout.group_of_sample, weights=ploidy, minlength=self.n_groups).astype(
+                np.int32
+            )
             keep = per_group > 0
             rows_g.append(self.layout.group_ids[keep].astype(np.int32))
             rows_s.append(np.full(int(keep.sum()), start, np.int32))
@@ -308,8 +447,17 @@ class FileBuilder:
         return _coverage_table(chrom, rows_g, rows_s, rows_e, rows_a)
 
 
-def _flatten(parts: list[Any]) -> list[Any]:
-    return [x for p in parts for x in p]
+def _gather_phased(recs: list[VcfRecord], r: Any, s: Any) -> npt.NDArray[np.bool_]:
+    phased = np.stack([x.phased for x in recs])
+    return phased[r, s].astype(np.bool_)
+
+
+def _by_position(table: pa.Table) -> pa.Table:
+    """Rows come in file order, already sorted unless normalisation moved a POS; sort only then."""
+    pos = table["pos"].to_numpy()
+    if pos.size < 2 or bool(np.all(pos[1:] >= pos[:-1])):
+        return table
+    return table.take(np.argsort(pos, kind="stable"))
 
 
 def _coverage_table(chrom: str, g: list[Any], s: list[Any], e: list[Any], a: list[Any]) -> pa.Table:
@@ -364,10 +512,14 @@ class _ChromState:
         v = self.votes[par]
         observed = np.where(v[:, 0] > v[:, 1], 1, 2)
         seen = (v[:, 0] + v[:, 1]) > 0
-        probe = PAR_REGIONS[layout.assembly].get(chrom, ((1, 1),))[0][0] if par else _non_par_probe(layout.assembly, chrom)
+        probe = (
+            PAR_REGIONS[layout.assembly].get(chrom, ((1, 1),))[0][0] if par else _non_par_probe(layout.assembly, chrom)
+        )
         model = np.array(
-            [expected_ploidy(layout.assembly, chrom, probe, s) if s is not Sex.UNKNOWN or chrom != "chrY" else 0
-             for s in layout.sexes],
+            [
+                expected_ploidy(layout.assembly, chrom, probe, s) if s is not Sex.UNKNOWN or chrom != "chrY" else 0
+                for s in layout.sexes
+            ],
             np.int64,
         )
         return np.where(seen, observed, model)

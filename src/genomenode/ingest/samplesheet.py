@@ -16,12 +16,24 @@ from genomenode.domain.samples import SampleRecord, Sex
 from genomenode.errors import DuplicateSampleError, SampleSheetError
 
 _ALIASES = {
-    "sample": "sample_id", "sample_id": "sample_id", "sampleid": "sample_id",
-    "subject": "subject_id", "subject_id": "subject_id", "individual_id": "subject_id", "person_id": "subject_id",
-    "sex": "sex", "gender": "sex",
-    "population": "population", "ancestry": "population", "pop": "population",
-    "centre": "centre", "center": "centre", "region": "centre",
-    "consent": "consent", "duo": "consent", "consent_codes": "consent",
+    "sample": "sample_id",
+    "sample_id": "sample_id",
+    "sampleid": "sample_id",
+    "subject": "subject_id",
+    "subject_id": "subject_id",
+    "individual_id": "subject_id",
+    "person_id": "subject_id",
+    "sex": "sex",
+    "gender": "sex",
+    "population": "population",
+    "ancestry": "population",
+    "pop": "population",
+    "centre": "centre",
+    "center": "centre",
+    "region": "centre",
+    "consent": "consent",
+    "duo": "consent",
+    "consent_codes": "consent",
 }
 
 

@@ -26,6 +26,7 @@ NON_VARIANT_ALLELES = frozenset({"*", "<NON_REF>", "<*>", "."})
 
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _INT32_MISSING = np.iinfo(np.int32).min  # htslib's missing value; MIN+1 is "vector end"
+_INT32_MAX = np.iinfo(np.int32).max
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ class VcfRecord:
     info: dict[str, Any]
     gt: npt.NDArray[np.int16]  # allele index, -1 missing, -2 absent (lower ploidy)
     phased: npt.NDArray[np.bool_]
-    dp: npt.NDArray[np.int32] | None = None
-    gq: npt.NDArray[np.int16] | None = None
-    ad: npt.NDArray[np.int32] | None = None  # samples × alleles, -1 missing
+    # raw htslib arrays (samples × values, sentinels for missing): see format_as_int
+    dp: npt.NDArray[Any] | None = None
+    gq: npt.NDArray[Any] | None = None
+    ad: npt.NDArray[Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -107,7 +109,7 @@ def _open(path: Path) -> Any:
         raise VcfFormatError(f"{path}: no such file")
     _check_compression(path)
     try:
-        vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+        vcf = cyvcf2.VCF(str(path), lazy=True, threads=2)
     except OSError as exc:
         raise VcfFormatError(f"{path}: not a VCF or BCF file ({exc})") from exc
     except Exception as exc:  # cyvcf2 raises bare Exception for header errors
@@ -147,19 +149,22 @@ def _header(path: Path, vcf: Any) -> VcfHeader:
     return VcfHeader(path, samples, tuple(contigs), reference, info, frozenset(formats))
 
 
-def _format_int(record: Any, name: str, n: int) -> npt.NDArray[np.int32] | None:
+def _format(record: Any, name: str) -> npt.NDArray[Any] | None:
+    """The raw FORMAT array (samples × values) as htslib gives it; converted later, for kept rows only."""
     try:
         values = record.format(name)
-    except Exception:  # a FORMAT key with the wrong type in this record
+    except Exception:  # a FORMAT key declared with another type than this record holds
         return None
-    if values is None:
-        return None
+    return None if values is None else values
+
+
+def format_as_int(values: npt.NDArray[Any]) -> npt.NDArray[np.int32]:
+    """htslib's missing and vector-end sentinels (and NaN) become -1; floats are rounded."""
     if values.dtype.kind == "f":
-        arr = np.where(np.isnan(values), -1, np.rint(values)).astype(np.int64)
+        out = np.where(np.isnan(values), -1, np.rint(values))
     else:
-        arr = values.astype(np.int64)
-        arr[arr <= _INT32_MISSING + 1] = -1
-    return np.clip(arr, -1, np.iinfo(np.int32).max).astype(np.int32).reshape(n, -1)
+        out = np.where(values <= _INT32_MISSING + 1, -1, values)
+    return np.clip(out, -1, _INT32_MAX).astype(np.int32)
 
 
 def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] | None = None) -> Iterator[VcfRecord]:
@@ -210,10 +215,7 @@ def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] |
 
 
 def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: frozenset[str] | None) -> VcfRecord:
-    if n:
-        arr = rec.genotype.array() if rec.genotype is not None else None
-    else:
-        arr = None
+    arr = rec.genotype.array() if n and rec.genotype is not None else None
     if arr is None:
         gt = np.full((n, 2), -1, dtype=np.int16)
         phased = np.zeros(n, dtype=np.bool_)
@@ -228,8 +230,6 @@ def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: fro
     ref = rec.REF
     end = int(end_value) if end_value is not None else rec.POS + len(ref) - 1
     filters = [f for f in rec.FILTERS if f]
-    gq = _format_int(rec, "GQ", n) if has["GQ"] else None
-    dp = _format_int(rec, "DP", n) if has["DP"] else None
     return VcfRecord(
         index=index,
         chrom=rec.CHROM,
@@ -243,7 +243,7 @@ def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: fro
         info=info,
         gt=gt,
         phased=phased,
-        dp=dp[:, 0] if dp is not None else None,
-        gq=np.clip(gq[:, 0], -1, 32767).astype(np.int16) if gq is not None else None,
-        ad=_format_int(rec, "AD", n) if has["AD"] else None,
+        dp=_format(rec, "DP") if has["DP"] else None,
+        gq=_format(rec, "GQ") if has["GQ"] else None,
+        ad=_format(rec, "AD") if has["AD"] else None,
     )

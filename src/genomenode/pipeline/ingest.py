@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from sqlalchemy import func, select
 
 from genomenode.access.pseudonym import load_or_create_key, pseudonymise
 from genomenode.catalog import models as m
@@ -117,7 +118,9 @@ def ingest(settings: Settings, request: IngestRequest, *, progress: Progress | N
             engine.dispose()
 
 
-def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, report: Progress, started: float) -> IngestResult:
+def _ingest_locked(
+    settings: Settings, request: IngestRequest, engine: Any, report: Progress, started: float
+) -> IngestResult:
     Session = session_factory(engine)
     root = settings.store_root
     with Session() as session:
@@ -150,7 +153,9 @@ def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, repo
             )
             assembly = assembly or file_assembly
             if not header.samples:
-                raise InputError(f"{path}: no samples in the #CHROM line; genomenode stores genotypes, not sites-only VCFs")
+                raise InputError(
+                    f"{path}: no samples in the #CHROM line; genomenode stores genotypes, not sites-only VCFs"
+                )
             for s in header.samples:
                 if s in seen_samples:
                     raise DuplicateSampleError(
@@ -172,37 +177,45 @@ def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, repo
                     "remove them from the sheet or add their VCFs to this submission"
                 )
         if not plans:
-            return IngestResult(None, request.dataset, (assembly or Assembly.GRCh38).value, unchanged, 0, 0,
-                                time.monotonic() - started)
+            return IngestResult(
+                None,
+                request.dataset,
+                (assembly or Assembly.GRCh38).value,
+                unchanged,
+                0,
+                0,
+                time.monotonic() - started,
+            )
         assert assembly is not None
-        replaced_files = _check_already_loaded(session, dataset_id, plans, replace=request.replace,
-                                               dataset=request.dataset)
-        replaced_chroms = {f.chrom for f in repo.live_store_files(session, table_name="site_counts",
-                                                                  assembly=assembly.value)
-                           if _file_id_of(f.path) in replaced_files}
+        replaced_files = _check_already_loaded(
+            session, dataset_id, plans, replace=request.replace, dataset=request.dataset
+        )
+        replaced_chroms = {
+            f.chrom
+            for f in repo.live_store_files(session, table_name="site_counts", assembly=assembly.value)
+            if _file_id_of(f.path) in replaced_files
+        }
 
-    # 2. Reserve ids (committed on their own: gaps after a crash are harmless).
-    key = load_or_create_key(settings.pseudonym_key_path)
+    # 2. Issue ids. We hold the write lock, so max(id) + 1 is ours alone and nothing is written
+    #    before the commit; a crashed run's ids are simply issued again.
     with Session() as session:
-        run_id = repo.reserve_ids(session, "ingest_runs", 1)[0]
-        file_ids = repo.reserve_ids(session, "files", len(plans))
-        sample_ids = repo.reserve_ids(session, "samples", sum(len(p.samples) for p in plans))
-        session.commit()
-    sample_iter = iter(sample_ids)
-    for plan, fid in zip(plans, file_ids, strict=True):
-        plan.file_id = fid
-        plan.sample_ids = [next(sample_iter) for _ in plan.samples]
+        run_id = _next_id(session, m.IngestRun)
+        next_file = _next_id(session, m.VcfFile)
+        next_sample = _next_id(session, m.Sample)
+        next_group = _next_id(session, m.CallGroup)
+    for plan in plans:
+        plan.file_id, next_file = next_file, next_file + 1
+        plan.sample_ids = list(range(next_sample, next_sample + len(plan.samples)))
+        next_sample += len(plan.samples)
         strata: dict[tuple[str, str, str], list[int]] = {}
         for i, s in enumerate(plan.samples):
             strata.setdefault((s.population, s.sex.value, s.centre), []).append(i)
-        with Session() as session:
-            gids = repo.reserve_ids(session, "call_groups", len(strata))
-            session.commit()
         plan.group_of_sample = [0] * len(plan.samples)
         for gi, ((pop, sex, centre), members) in enumerate(sorted(strata.items())):
-            plan.groups.append((gids[gi], pop, sex, centre, len(members)))
+            plan.groups.append((next_group + gi, pop, sex, centre, len(members)))
             for i in members:
                 plan.group_of_sample[i] = gi
+        next_group += len(strata)
 
     # 3. Build and write this run's parts; on any error remove them and re-raise.
     written: list[PartInfo] = []
@@ -214,14 +227,22 @@ def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, repo
         touched = sorted({p.chrom for p in written} | replaced_chroms)
         with Session() as session:
             new_groups = [
-                {"group_id": g[0], "dataset": request.dataset, "population": g[1], "sex": g[2], "centre": g[3]}
-                for p in plans for g in p.groups
+                {
+                    "group_id": g[0],
+                    "dataset": request.dataset,
+                    "population": g[1],
+                    "sex": g[2],
+                    "centre": g[3],
+                }
+                for p in plans
+                for g in p.groups
             ]
             stats_parts, superseded = _recompute_stats(
                 root, session, assembly, touched, written, new_groups, run_id, replaced_files, report
             )
         written += stats_parts
         _checkpoint("before_commit")
+        key = load_or_create_key(settings.pseudonym_key_path)
         # 4. The commit point: one catalog transaction names every new part.
         with Session() as session, session.begin():
             _commit_catalog(session, request, assembly, run_id, plans, written, superseded, replaced_files, key)
@@ -235,11 +256,18 @@ def _ingest_locked(settings: Settings, request: IngestRequest, engine: Any, repo
             reference.close()
     outcomes = [FileOutcome(p.path, "ingested", len(p.samples), p.report.as_dict() if p.report else {}) for p in plans]
     return IngestResult(
-        run_id, request.dataset, assembly.value, outcomes + unchanged,
+        run_id,
+        request.dataset,
+        assembly.value,
+        outcomes + unchanged,
         samples=sum(len(p.samples) for p in plans),
         alleles=sum(p.report.alleles for p in plans if p.report),
         seconds=time.monotonic() - started,
     )
+
+
+def _next_id(session: Any, model: Any) -> int:
+    return int(session.scalar(select(func.max(model.id))) or 0) + 1
 
 
 def _sweep(root: Path, session: Any) -> None:
@@ -253,8 +281,9 @@ def _now_minus(seconds: float) -> datetime:
     return datetime.fromtimestamp(time.time() - seconds, tz=UTC)
 
 
-def _check_already_loaded(session: Any, dataset_id: int | None, plans: list[_Planned], *, replace: bool,
-                          dataset: str) -> set[int]:
+def _check_already_loaded(
+    session: Any, dataset_id: int | None, plans: list[_Planned], *, replace: bool, dataset: str
+) -> set[int]:
     """Samples already in the dataset are refused, or with --replace their old files are superseded."""
     if dataset_id is None:
         return set()
@@ -280,8 +309,14 @@ def _check_already_loaded(session: Any, dataset_id: int | None, plans: list[_Pla
     return files
 
 
-def _build_file(root: Path, plan: _Planned, assembly: Assembly, run_id: int,
-                reference: ReferenceGenome | None, report: Progress) -> list[PartInfo]:
+def _build_file(
+    root: Path,
+    plan: _Planned,
+    assembly: Assembly,
+    run_id: int,
+    reference: ReferenceGenome | None,
+    report: Progress,
+) -> list[PartInfo]:
     layout = FileLayout(
         file_id=plan.file_id,
         assembly=assembly,
@@ -304,7 +339,9 @@ def _build_file(root: Path, plan: _Planned, assembly: Assembly, run_id: int,
     for tables in builder.build(iter_records(plan.path, plan.header), on_record=tick):
         for table in ("variants", "calls", "site_counts", "coverage"):
             data: pa.Table = getattr(tables, table)
-            parts.append(write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data))
+            parts.append(
+                write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data)
+            )
     report(f"reading {plan.path.name}", count, count)
     plan.report = builder.report
     if builder.report.alleles == 0 and builder.report.reference_blocks == 0:
@@ -312,18 +349,40 @@ def _build_file(root: Path, plan: _Planned, assembly: Assembly, run_id: int,
     return parts
 
 
-def _recompute_stats(root: Path, session: Any, assembly: Assembly, chroms: list[str], new_parts: list[PartInfo],
-                     new_groups: list[dict[str, Any]], run_id: int, replaced_files: set[int],
-                     report: Progress) -> tuple[list[PartInfo], list[int]]:
+def _recompute_stats(
+    root: Path,
+    session: Any,
+    assembly: Assembly,
+    chroms: list[str],
+    new_parts: list[PartInfo],
+    new_groups: list[dict[str, Any]],
+    run_id: int,
+    replaced_files: set[int],
+    report: Progress,
+) -> tuple[list[PartInfo], list[int]]:
     """Rewrite variant_stats for the chromosomes this run touches, from the live + new per-file parts."""
     groups = [
-        {"group_id": g.group_id, "dataset": g.dataset, "population": g.population, "sex": g.sex, "centre": g.centre}
-        for g in repo.call_groups(session, assembly=assembly.value) if g.file_id not in replaced_files
+        {
+            "group_id": g.group_id,
+            "dataset": g.dataset,
+            "population": g.population,
+            "sex": g.sex,
+            "centre": g.centre,
+        }
+        for g in repo.call_groups(session, assembly=assembly.value)
+        if g.file_id not in replaced_files
     ] + new_groups
     group_table = pa.Table.from_pylist(
         groups,
-        schema=pa.schema([("group_id", pa.int32()), ("dataset", pa.string()), ("population", pa.string()),
-                          ("sex", pa.string()), ("centre", pa.string())]),
+        schema=pa.schema(
+            [
+                ("group_id", pa.int32()),
+                ("dataset", pa.string()),
+                ("population", pa.string()),
+                ("sex", pa.string()),
+                ("centre", pa.string()),
+            ]
+        ),
     )
     out: list[PartInfo] = []
     superseded: list[int] = []
@@ -335,13 +394,26 @@ def _recompute_stats(root: Path, session: Any, assembly: Assembly, chroms: list[
             files[table] += [root / f.path for f in live if _file_id_of(f.path) not in replaced_files]
             files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
         stats = compute_stats(
-            chrom=chrom, site_files=files["site_counts"], coverage_files=files["coverage"],
-            variant_files=files["variants"], groups=group_table,
+            chrom=chrom,
+            site_files=files["site_counts"],
+            coverage_files=files["coverage"],
+            variant_files=files["variants"],
+            groups=group_table,
         )
-        out.append(write_part(root, table="variant_stats", assembly=assembly.value, chrom=chrom,
-                              name=f"{run_id:08d}", data=stats))
-        superseded += [f.id for f in repo.live_store_files(session, table_name="variant_stats",
-                                                           assembly=assembly.value, chrom=chrom)]
+        out.append(
+            write_part(
+                root,
+                table="variant_stats",
+                assembly=assembly.value,
+                chrom=chrom,
+                name=f"{run_id:08d}",
+                data=stats,
+            )
+        )
+        superseded += [
+            f.id
+            for f in repo.live_store_files(session, table_name="variant_stats", assembly=assembly.value, chrom=chrom)
+        ]
     report("computing allele frequencies", len(chroms), len(chroms))
     return out, superseded
 
@@ -353,14 +425,30 @@ def _file_id_of(path: str) -> int | None:
     return int(pieces[1]) if len(pieces) == 2 else None
 
 
-def _commit_catalog(session: Any, request: IngestRequest, assembly: Assembly, run_id: int, plans: list[_Planned],
-                    parts: list[PartInfo], superseded: list[int], replaced_files: set[int], key: bytes) -> None:
+def _commit_catalog(
+    session: Any,
+    request: IngestRequest,
+    assembly: Assembly,
+    run_id: int,
+    plans: list[_Planned],
+    parts: list[PartInfo],
+    superseded: list[int],
+    replaced_files: set[int],
+    key: bytes,
+) -> None:
     now = datetime.now(UTC)
     dataset = repo.get_or_create_dataset(session, name=request.dataset, assembly=assembly.value)
-    run = m.IngestRun(id=run_id, started_at=now, finished_at=now, status="committed", n_files=len(plans),
-                      n_samples=sum(len(p.samples) for p in plans),
-                      n_variants=sum(p.report.alleles for p in plans if p.report), command=request.command,
-                      report="{}")
+    run = m.IngestRun(
+        id=run_id,
+        started_at=now,
+        finished_at=now,
+        status="committed",
+        n_files=len(plans),
+        n_samples=sum(len(p.samples) for p in plans),
+        n_variants=sum(p.report.alleles for p in plans if p.report),
+        command=request.command,
+        report="{}",
+    )
     session.add(run)
     session.flush()
     if replaced_files:
@@ -368,35 +456,79 @@ def _commit_catalog(session: Any, request: IngestRequest, assembly: Assembly, ru
     submitting_centre = repo.get_or_create_centre(session, request.centre)
     for plan in plans:
         kind = "bcf" if plan.path.suffix == ".bcf" else ("gvcf" if plan.report and plan.report.is_gvcf else "vcf")
-        session.add(m.VcfFile(
-            id=plan.file_id, dataset_id=dataset.id, centre_id=submitting_centre.id, run_id=run_id,
-            name=plan.path.name, sha256=plan.sha256, size_bytes=plan.path.stat().st_size, kind=kind,
-            n_records=plan.report.records if plan.report else 0, n_samples=len(plan.samples), status="active",
-            created_at=now,
-        ))
+        session.add(
+            m.VcfFile(
+                id=plan.file_id,
+                dataset_id=dataset.id,
+                centre_id=submitting_centre.id,
+                run_id=run_id,
+                name=plan.path.name,
+                sha256=plan.sha256,
+                size_bytes=plan.path.stat().st_size,
+                kind=kind,
+                n_records=plan.report.records if plan.report else 0,
+                n_samples=len(plan.samples),
+                status="active",
+                created_at=now,
+            )
+        )
         session.flush()
-        for (gid, pop, sex, centre, n) in plan.groups:
-            session.add(m.CallGroup(id=gid, file_id=plan.file_id, dataset_id=dataset.id, population=pop, sex=sex,
-                                    centre=centre, n_samples=n))
+        for gid, pop, sex, centre, n in plan.groups:
+            session.add(
+                m.CallGroup(
+                    id=gid,
+                    file_id=plan.file_id,
+                    dataset_id=dataset.id,
+                    population=pop,
+                    sex=sex,
+                    centre=centre,
+                    n_samples=n,
+                )
+            )
         for sid, rec in zip(plan.sample_ids, plan.samples, strict=True):
-            subject = repo.get_or_create_subject(session, pseudonym=pseudonymise(key, rec.subject_id), sex=rec.sex.value)
+            subject = repo.get_or_create_subject(
+                session, pseudonym=pseudonymise(key, rec.subject_id), sex=rec.sex.value
+            )
             centre = repo.get_or_create_centre(session, rec.centre)
-            session.add(m.Sample(
-                id=sid, dataset_id=dataset.id, sample_id=rec.sample_id, subject_id=subject.id, centre_id=centre.id,
-                file_id=plan.file_id, sex=rec.sex.value, population=rec.population, consent=rec.consent,
-                status="active", created_at=now,
-            ))
+            session.add(
+                m.Sample(
+                    id=sid,
+                    dataset_id=dataset.id,
+                    sample_id=rec.sample_id,
+                    subject_id=subject.id,
+                    centre_id=centre.id,
+                    file_id=plan.file_id,
+                    sex=rec.sex.value,
+                    population=rec.population,
+                    consent=rec.consent,
+                    status="active",
+                    created_at=now,
+                )
+            )
     session.flush()
-    replaced_parts = [f.id for table in ("variants", "calls", "site_counts", "coverage")
-                      for f in repo.live_store_files(session, table_name=table, assembly=assembly.value)
-                      if _file_id_of(f.path) in replaced_files]
+    replaced_parts = [
+        f.id
+        for table in ("variants", "calls", "site_counts", "coverage")
+        for f in repo.live_store_files(session, table_name=table, assembly=assembly.value)
+        if _file_id_of(f.path) in replaced_files
+    ]
     repo.mark_store_files_removed(session, ids=[*superseded, *replaced_parts], run_id=run_id)
     for part in parts:
-        session.add(m.StoreFile(
-            path=part.path, table_name=part.table, assembly=part.assembly, chrom=part.chrom,
-            dataset_id=dataset.id if part.table != "variant_stats" else None, run_id=run_id,
-            n_rows=part.n_rows, size_bytes=part.size_bytes, min_pos=part.min_pos, max_pos=part.max_pos, created_at=now,
-        ))
+        session.add(
+            m.StoreFile(
+                path=part.path,
+                table_name=part.table,
+                assembly=part.assembly,
+                chrom=part.chrom,
+                dataset_id=dataset.id if part.table != "variant_stats" else None,
+                run_id=run_id,
+                n_rows=part.n_rows,
+                size_bytes=part.size_bytes,
+                min_pos=part.min_pos,
+                max_pos=part.max_pos,
+                created_at=now,
+            )
+        )
 
 
 __all__ = ["FileOutcome", "GenomenodeError", "IngestRequest", "IngestResult", "ingest"]

@@ -96,7 +96,12 @@ def variant_strata(stats_files: Sequence[Path], variant: Variant, *, threads: in
         WHERE pos = $pos AND ref = $ref AND alt = $alt
         ORDER BY scope, stratum, stratum_value
     """
-    params = {"files": [str(p) for p in stats_files], "pos": variant.pos, "ref": variant.ref, "alt": variant.alt}
+    params = {
+        "files": [str(p) for p in stats_files],
+        "pos": variant.pos,
+        "ref": variant.ref,
+        "alt": variant.alt,
+    }
     with duckdb.connect(config={"threads": threads}) as con:
         cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description]

@@ -99,7 +99,11 @@ class NodeQueries:
             region = Region(found_gene.chrom, found_gene.start, found_gene.end)
         assert region is not None
         rows = frequencies_in_region(
-            self._stats_files(assembly, region.chrom), region, scope=scope, by=by, pass_only=pass_only,
+            self._stats_files(assembly, region.chrom),
+            region,
+            scope=scope,
+            by=by,
+            pass_only=pass_only,
             threads=self.settings.query_threads,
         )
         return FrequencyAnswer(assembly.value, scope, region, found_gene, by, pass_only, rows)
@@ -107,11 +111,17 @@ class NodeQueries:
     def variant(self, variant: Variant | str, *, dataset: str | None = None) -> dict[str, Any]:
         v = parse_variant(variant) if isinstance(variant, str) else variant
         scope, assembly = self._scope(dataset)
-        rows = [r for r in variant_strata(self._stats_files(assembly, v.chrom), v) if scope == "*" or r["scope"] in ("*", scope)]
+        rows = [
+            r
+            for r in variant_strata(self._stats_files(assembly, v.chrom), v)
+            if scope == "*" or r["scope"] in ("*", scope)
+        ]
         if scope != "*":
             rows = [r for r in rows if r["scope"] == scope]
         if not rows:
-            raise NotFoundError(f"variant {v} is not in the {'national database' if scope == '*' else scope} ({assembly.value})")
+            raise NotFoundError(
+                f"variant {v} is not in the {'national database' if scope == '*' else scope} ({assembly.value})"
+            )
         overall = next(r for r in rows if r["scope"] == scope and r["stratum"] == "all")
         strata: dict[str, list[dict[str, Any]]] = {}
         datasets: list[dict[str, Any]] = []
@@ -123,7 +133,10 @@ class NodeQueries:
                 datasets.append({"dataset": r["scope"], **entry})
         return {
             "variant_id": v.id,
-            "chrom": v.chrom, "pos": v.pos, "ref": v.ref, "alt": v.alt,
+            "chrom": v.chrom,
+            "pos": v.pos,
+            "ref": v.ref,
+            "alt": v.alt,
             "assembly": assembly.value,
             "scope": "national" if scope == "*" else scope,
             "rsid": overall["rsid"],

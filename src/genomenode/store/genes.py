@@ -93,14 +93,16 @@ def convert_package_table(source: Path, destination: Path, assembly: Assembly) -
         )
     rows.sort(key=lambda r: (CONTIG_ORDER[r["chrom"]], r["start"], r["gene_symbol"]))
     table = pa.Table.from_pylist(rows, schema=GENE_SCHEMA).replace_schema_metadata(
-        {"source": f"GENCODE genes via PyPI {source.parts[-4] if len(source.parts) > 3 else source}",
-         "assembly": assembly.value}
+        {
+            "source": f"GENCODE genes via PyPI {source.parts[-4] if len(source.parts) > 3 else source}",
+            "assembly": assembly.value,
+        }
     )
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_suffix(".tmp")
     pq.write_table(table, tmp)
     tmp.replace(destination)
-    return table.num_rows
+    return int(table.num_rows)
 
 
 if __name__ == "__main__":

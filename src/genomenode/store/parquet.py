@@ -94,7 +94,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def collect_garbage(root: Path, *, keep: set[str], delete: Iterable[str] = (), min_age_seconds: float = 0.0) -> list[str]:
+def collect_garbage(
+    root: Path, *, keep: set[str], delete: Iterable[str] = (), min_age_seconds: float = 0.0
+) -> list[str]:
     """Remove parts no commit references (and superseded ones in `delete`); call under the write lock."""
     removed: list[str] = []
     now = time.time()

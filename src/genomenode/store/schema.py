@@ -82,7 +82,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("an", pa.int32(), "alleles called hom-ref per position in this interval, summed over the group"),
     ),
     "variant_stats": (
-        Column("scope", pa.dictionary(pa.int32(), pa.string()), "'*' for the nation (all datasets), else a dataset"),
+        Column(
+            "scope",
+            pa.dictionary(pa.int32(), pa.string()),
+            "'*' for the nation (all datasets), else a dataset",
+        ),
         Column("stratum", pa.dictionary(pa.int8(), pa.string()), "'all', 'population', 'sex' or 'centre'"),
         Column("stratum_value", pa.dictionary(pa.int32(), pa.string()), "the stratum's value; '' for 'all'"),
         *_KEY,

@@ -99,7 +99,7 @@ def compute_stats(
         cov = [str(p) for p in coverage_files]
         if not cov:
             # an empty, correctly typed coverage relation
-            con.execute("CREATE TEMP TABLE empty_cov(group_id INTEGER, start INTEGER, \"end\" INTEGER, an INTEGER)")
+            con.execute('CREATE TEMP TABLE empty_cov(group_id INTEGER, start INTEGER, "end" INTEGER, an INTEGER)')
         sql = STATS_SQL if cov else STATS_SQL.replace("read_parquet($coverage_files)", "empty_cov")
         params = {
             "site_files": [str(p) for p in site_files],

@@ -1,0 +1,3 @@
+from genomenode.cli.main import run
+
+run()

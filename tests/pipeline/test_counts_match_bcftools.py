@@ -1,0 +1,90 @@
+"""National allele counts equal `bcftools norm -m- | +fill-tags` on the same people, however they arrive."""
+
+from __future__ import annotations
+
+import pytest
+
+from genomenode.pipeline.ingest import IngestRequest, ingest
+from genomenode.settings import Settings
+from tests.conftest import G1K_BATCHES, G1K_JOINT, require_testdata
+from tests.pipeline.helpers import Counts, bcftools_counts, national_counts
+
+
+@pytest.fixture(scope="module")
+def joint_reference(bcftools: str) -> Counts:
+    require_testdata()
+    return bcftools_counts(bcftools, G1K_JOINT)
+
+
+@pytest.fixture(scope="module")
+def joint_node(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    require_testdata()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("joint") / "node")
+    ingest(settings, IngestRequest(files=[G1K_JOINT], dataset="1000g", centre="igsr"))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def batches_node(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    require_testdata()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("batches") / "node")
+    for i, path in enumerate(G1K_BATCHES):
+        ingest(settings, IngestRequest(files=[path], dataset="1000g", centre=f"centre-{i + 1}"))
+    return settings
+
+
+def test_counts__joint_1000g_file_equals_bcftools_fill_tags(joint_node: Settings, joint_reference: Counts) -> None:
+    ours = national_counts(joint_node)
+    assert ours.keys() == joint_reference.keys()
+    mismatched = {k: (ours[k], joint_reference[k]) for k in ours if ours[k] != joint_reference[k]}
+    assert not mismatched, list(mismatched.items())[:5]
+    assert len(ours) == 9792
+
+
+def test_counts__five_centre_files_equal_the_joint_file(batches_node: Settings, joint_reference: Counts) -> None:
+    # GIVEN the same 2,504 people sent as five variant-only centre files
+    ours = national_counts(batches_node)
+    # THEN every allele carried by anyone has exactly the joint file's AC, AN, hom and hemi:
+    # a person with no record at a site in their centre's file is hom-ref there (counts 2 in AN).
+    carried = {k: v for k, v in joint_reference.items() if v[0] > 0}
+    assert ours.keys() == carried.keys()
+    mismatched = {k: (ours[k], carried[k]) for k in carried if ours[k] != carried[k]}
+    assert not mismatched, list(mismatched.items())[:5]
+
+
+def test_counts__alleles_nobody_carries_cannot_come_from_variant_only_files(joint_reference: Counts) -> None:
+    # The joint file lists 37 alleles with AC=0 (split multi-allelic leftovers); a variant-only
+    # centre file has no record of them, so the national store cannot list them either.
+    assert sum(1 for v in joint_reference.values() if v[0] == 0) == 37
+
+
+def test_counts__summing_batch_an_only_where_sites_appear_would_be_wrong(batches_node: Settings) -> None:
+    # The test data's README: naive AN summing is wrong at 8,172 sites. Ours is 5,008 everywhere.
+    ours = national_counts(batches_node)
+    assert {an for (_, an, _, _) in ours.values()} == {5008}
+
+
+def test_ingest__same_file_again_is_a_no_op(joint_node: Settings) -> None:
+    before = national_counts(joint_node)
+    result = ingest(joint_node, IngestRequest(files=[G1K_JOINT], dataset="1000g", centre="igsr"))
+    assert not result.changed
+    assert [o.status for o in result.files] == ["unchanged"]
+    assert national_counts(joint_node) == before
+
+
+def test_ingest__per_centre_strata_sum_to_the_nation(batches_node: Settings) -> None:
+    from genomenode.domain.variant import parse_region
+    from genomenode.query.service import NodeQueries
+
+    with NodeQueries(batches_node) as q:
+        overall = q.frequencies(region=parse_region("22:16050000-16100000"))
+        by_centre = q.frequencies(region=parse_region("22:16050000-16100000"), by="centre")
+    sums: dict[tuple[int, str, str], list[int]] = {}
+    for r in by_centre.rows:
+        acc = sums.setdefault((r.pos, r.ref, r.alt), [0, 0])
+        acc[0] += r.ac
+        acc[1] += r.an
+    assert overall.rows
+    for r in overall.rows:
+        assert sums[(r.pos, r.ref, r.alt)] == [r.ac, r.an]
+    assert {r.stratum_value for r in by_centre.rows} == {f"centre-{i}" for i in range(1, 6)}
