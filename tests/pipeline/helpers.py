@@ -30,10 +30,9 @@ def bcftools_counts(bcftools: str, vcf: Path) -> Counts:
         input=tags.stdout,
         check=True,
         capture_output=True,
-        text=True,
     )
     out: Counts = {}
-    for line in query.stdout.splitlines():
+    for line in query.stdout.decode().splitlines():
         chrom, pos, ref, alt, ac, an, ac_hom, ac_hemi = line.split("\t")
         if alt in ("*", "<NON_REF>", "<*>", "."):
             continue

@@ -60,10 +60,25 @@ def _no_chrom_line(tmp: Path) -> tuple[Path, list[str]]:
 
 
 def _wrong_columns(tmp: Path) -> tuple[Path, list[str]]:
+    # an extra sample column: htslib would drop it silently
     lines = _lines(NA12878)
     first = next(i for i, ln in enumerate(lines) if not ln.startswith("#"))
     lines[first + 4] += "\t0/1:1,2:3"
     return _write(tmp / "columns.vcf", lines), []
+
+
+def _missing_columns(tmp: Path) -> tuple[Path, list[str]]:
+    lines = _lines(NA12878)
+    first = next(i for i, ln in enumerate(lines) if not ln.startswith("#"))
+    lines[first + 7] = "\t".join(lines[first + 7].split("\t")[:8])
+    return _write(tmp / "short.vcf", lines), []
+
+
+def _plain_gzip_truncated(tmp: Path) -> tuple[Path, list[str]]:
+    data = gzip.compress("\n".join(_lines(NA12878)).encode())
+    path = tmp / "plain.vcf.gz"
+    path.write_bytes(data[: len(data) - 200])
+    return path, []
 
 
 def _unsorted(tmp: Path) -> tuple[Path, list[str]]:
@@ -106,7 +121,9 @@ def _sheet_bad_sex(tmp: Path) -> tuple[Path, list[str]]:
 
 
 def _unknown_assembly(tmp: Path) -> tuple[Path, list[str]]:
-    return _write(tmp / "nolengths.vcf", [ln for ln in _lines(NA12878) if not ln.startswith("##contig")]), []
+    # a new dataset: the existing one would lend its assembly to a file without contig lengths
+    lines = [ln for ln in _lines(NA12878) if not ln.startswith("##contig")]
+    return _write(tmp / "nolengths.vcf", lines), ["--dataset", "new-dataset"]
 
 
 def _other_assembly(tmp: Path) -> tuple[Path, list[str]]:
@@ -127,7 +144,9 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, list[str]]], str]] = {
     "truncated_gzip": (_truncated, "truncated"),
     "not_a_vcf": (_not_vcf, "not a VCF"),
     "header_without_chrom_line": (_no_chrom_line, "#CHROM"),
-    "wrong_number_of_columns": (_wrong_columns, "record"),
+    "extra_sample_column": (_wrong_columns, "line "),
+    "missing_sample_columns": (_missing_columns, "record"),
+    "truncated_plain_gzip": (_plain_gzip_truncated, "truncated"),
     "unsorted_records": (_unsorted, "sort the file"),
     "ref_not_matching_reference": (_ref_mismatch, "REF"),
     "duplicate_sample_ids": (_duplicate_samples, "uplicate"),

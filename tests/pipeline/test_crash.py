@@ -32,6 +32,12 @@ def _ingest(data_dir: Path, path: Path, centre: str, *, pause_at: str | None = N
     )
 
 
+def _finish(proc: subprocess.Popen[str], timeout: float = 180) -> tuple[int, str]:
+    """Wait for the process and close its pipe (an open pipe is a ResourceWarning, and warnings fail tests)."""
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
 def _wait_for_pause(proc: subprocess.Popen[str]) -> None:
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -43,25 +49,27 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A node holding the first centre's file, ingested cleanly."""
     require_testdata()
     data_dir = tmp_path_factory.mktemp("crash") / "node"
-    proc = _ingest(data_dir, G1K_BATCHES[0], "centre-1")
-    assert proc.wait(timeout=120) == 0, proc.stdout.read() if proc.stdout else ""
+    code, out = _finish(_ingest(data_dir, G1K_BATCHES[0], "centre-1"))
+    assert code == 0, out
     return data_dir
 
 
-@pytest.mark.parametrize("stage", ["after_parts", "before_commit"])
-def test_kill_9__before_the_commit_leaves_the_previous_state(stage: str, loaded: Path) -> None:
+@pytest.mark.parametrize(("stage", "batch"), [("after_parts", 1), ("before_commit", 2)])
+def test_kill_9__before_the_commit_leaves_the_previous_state(stage: str, batch: int, loaded: Path) -> None:
     before_counts = national_counts(Settings(data_dir=loaded))
     before_files = store_snapshot(loaded)
     # WHEN an ingest of the second centre is killed with SIGKILL at `stage`
-    proc = _ingest(loaded, G1K_BATCHES[1], "centre-2", pause_at=stage)
-    _wait_for_pause(proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc = _ingest(loaded, G1K_BATCHES[batch], f"centre-{batch + 1}", pause_at=stage)
+    try:
+        _wait_for_pause(proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        _finish(proc)
     # THEN readers see exactly the previous national counts (the orphan parts are invisible)
     assert national_counts(Settings(data_dir=loaded)) == before_counts
     # AND the next ingest sweeps the orphans and commits whole
-    proc = _ingest(loaded, G1K_BATCHES[1], "centre-2")
-    assert proc.wait(timeout=120) == 0
+    code, out = _finish(_ingest(loaded, G1K_BATCHES[batch], f"centre-{batch + 1}"))
+    assert code == 0, out
     after = national_counts(Settings(data_dir=loaded))
     assert after != before_counts
     leftovers = [p for p in store_snapshot(loaded) if p not in before_files and p.endswith(".tmp")]
@@ -89,19 +97,19 @@ def _live_paths(data_dir: Path) -> list[str]:
 def test_kill_9__at_random_moments_never_leaves_half_an_ingest(tmp_path: Path) -> None:
     require_testdata()
     data_dir = tmp_path / "node"
-    assert _ingest(data_dir, G1K_BATCHES[0], "centre-1").wait(timeout=120) == 0
+    assert _finish(_ingest(data_dir, G1K_BATCHES[0], "centre-1"))[0] == 0
     baseline = national_counts(Settings(data_dir=data_dir))
     committed = None
     for delay in (0.3, 0.8, 1.5, 2.5):
         proc = _ingest(data_dir, G1K_BATCHES[2], "centre-3")
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        _finish(proc)
         counts = national_counts(Settings(data_dir=data_dir))
         # either nothing of the run is visible, or all of it
         if counts != baseline:
             committed = committed or counts
             assert counts == committed
-    assert _ingest(data_dir, G1K_BATCHES[2], "centre-3").wait(timeout=120) == 0
+    assert _finish(_ingest(data_dir, G1K_BATCHES[2], "centre-3"))[0] == 0
     final = national_counts(Settings(data_dir=data_dir))
     assert committed is None or final == committed

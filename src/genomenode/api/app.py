@@ -22,6 +22,15 @@ from genomenode.query.service import NodeQueries
 from genomenode.settings import Settings
 
 
+def queries(request: Request) -> NodeQueries:
+    """The app's query service (one per app, so several nodes can run in one process)."""
+    q: NodeQueries = request.app.state.queries
+    return q
+
+
+Queries = Annotated[NodeQueries, Depends(queries)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -40,12 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-
-    def queries(request: Request) -> NodeQueries:
-        q: NodeQueries = request.app.state.queries
-        return q
-
-    Queries = Annotated[NodeQueries, Depends(queries)]
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

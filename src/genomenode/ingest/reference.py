@@ -22,7 +22,7 @@ class ReferenceGenome:
             raise InputError(f"{path}: cannot read the reference FASTA ({exc}); index it with samtools faidx") from exc
         self.path = path
         self._names: dict[str, str] = {}
-        for name in self._fasta:
+        for name in list(self._fasta.keys()):  # iterating a Fasta yields records, not names
             self._names[name] = name
             canon = canonical_contig(name)
             if canon and canon not in self._names:

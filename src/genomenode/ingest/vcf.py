@@ -113,6 +113,11 @@ def _open(path: Path) -> Any:
     except OSError as exc:
         raise VcfFormatError(f"{path}: not a VCF or BCF file ({exc})") from exc
     except Exception as exc:  # cyvcf2 raises bare Exception for header errors
+        duplicates = _duplicate_samples_in_text(path)
+        if duplicates:
+            raise VcfFormatError(
+                f"{path}: duplicate sample ids in the #CHROM line: {', '.join(duplicates)}; each column needs its own id"
+            ) from exc
         raise VcfFormatError(
             f"{path}: cannot parse the VCF header ({exc}); a VCF must start with ##fileformat "
             "and end its header with the #CHROM line"
@@ -121,6 +126,59 @@ def _open(path: Path) -> Any:
         vcf.close()
         raise VcfFormatError(f"{path}: header has no #CHROM line; the column header line is required")
     return vcf
+
+
+def _text_lines(path: Path) -> Iterator[bytes]:
+    """Raw lines of a plain or gzipped text VCF (for diagnostics htslib does not give); none for BCF."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as fh:
+        head = fh.read(3)
+        if head == b"BCF":
+            return
+        pending = head
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()
+            yield from lines
+        if pending:
+            yield pending
+
+
+def _duplicate_samples_in_text(path: Path) -> list[str]:
+    try:
+        for line in _text_lines(path):
+            if line.startswith(b"#CHROM"):
+                names = line.decode(errors="replace").rstrip("\r").split("\t")[9:]
+                return sorted({n for n in names if names.count(n) > 1})
+            if not line.startswith(b"#"):
+                break
+    except (OSError, EOFError):
+        pass
+    return []
+
+
+def check_columns(path: Path, n_samples: int) -> str | None:
+    """The first data line whose column count is not 8 (+ FORMAT + one per sample), as a message.
+
+    htslib rejects too few sample columns but silently drops extra ones, so this scan (run beside
+    the parse, on another core) catches both for text VCFs; BCF has no columns to miscount.
+    """
+    expected = 8 if n_samples == 0 else 9 + n_samples
+    line_no = 0
+    for line in _text_lines(path):
+        line_no += 1
+        if not line or line.startswith(b"#"):
+            continue
+        columns = line.count(b"\t") + 1
+        if columns != expected and not (n_samples == 0 and columns == 9):
+            where = line[: line.find(b"\t", line.find(b"\t") + 1)].decode(errors="replace").replace("\t", ":")
+            return (
+                f"{path}: line {line_no} ({where}): {columns} columns, expected {expected} "
+                f"(8 fixed + FORMAT + {n_samples} samples); fix the record or re-export the file"
+            )
+    return None
 
 
 def _header(path: Path, vcf: Any) -> VcfHeader:
@@ -209,7 +267,14 @@ def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] |
                     "sort the file (bcftools sort) and submit it again"
                 )
             last_pos = pos
-            yield _record(rec, index, n, has, info_fields)
+            try:
+                record = _record(rec, index, n, has, info_fields)
+            except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
+                raise VcfFormatError(
+                    f"{path}: record {index} ({chrom}:{pos}): {exc}; check that it has one column per sample "
+                    "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
+                ) from exc
+            yield record
     finally:
         vcf.close()
 

@@ -10,6 +10,7 @@ point leaves the previous state intact (orphan parts are swept under the next wr
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -28,11 +29,17 @@ from genomenode.catalog import repository as repo
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
 from genomenode.domain.assembly import Assembly, assembly_evidence, resolve_assembly
 from genomenode.domain.samples import SampleRecord
-from genomenode.errors import DuplicateSampleError, GenomenodeError, InputError, SampleSheetError
+from genomenode.errors import (
+    DuplicateSampleError,
+    GenomenodeError,
+    InputError,
+    SampleSheetError,
+    VcfFormatError,
+)
 from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
 from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.samplesheet import default_records, match_sheet_to_vcf, read_sample_sheet
-from genomenode.ingest.vcf import VcfHeader, iter_records, read_header
+from genomenode.ingest.vcf import VcfHeader, check_columns, iter_records, read_header
 from genomenode.settings import Settings
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, collect_garbage, write_part
@@ -222,7 +229,7 @@ def _ingest_locked(
     reference = ReferenceGenome(request.reference) if request.reference else None
     try:
         for plan in plans:
-            written += _build_file(root, plan, assembly, run_id, reference, report)
+            _build_file(root, plan, assembly, run_id, reference, report, written)
         _checkpoint("after_parts")
         touched = sorted({p.chrom for p in written} | replaced_chroms)
         with Session() as session:
@@ -292,9 +299,11 @@ def _check_already_loaded(
     if not existing:
         return set()
     if not replace:
-        shown = ", ".join(sorted(s.sample_id for s in existing)[:5])
+        loaded = {s.sample_id for s in existing}
+        culprits = ", ".join(str(p.path) for p in plans if any(s.sample_id in loaded for s in p.samples))
+        shown = ", ".join(sorted(loaded)[:5])
         raise DuplicateSampleError(
-            f"{len(existing)} sample(s) already loaded in dataset {dataset} "
+            f"{culprits}: {len(existing)} sample(s) already loaded in dataset {dataset} "
             f"({shown}{'…' if len(existing) > 5 else ''}); pass --replace to supersede them"
         )
     files = {s.file_id for s in existing}
@@ -316,7 +325,9 @@ def _build_file(
     run_id: int,
     reference: ReferenceGenome | None,
     report: Progress,
-) -> list[PartInfo]:
+    parts: list[PartInfo],
+) -> None:
+    """Stream one file into its parts, appending each to `parts` the moment it exists."""
     layout = FileLayout(
         file_id=plan.file_id,
         assembly=assembly,
@@ -334,19 +345,24 @@ def _build_file(
         if count % 2000 == 0:
             report(f"reading {plan.path.name}", count, None)
 
-    parts: list[PartInfo] = []
     name = f"{run_id:08d}-{plan.file_id:08d}"
-    for tables in builder.build(iter_records(plan.path, plan.header), on_record=tick):
-        for table in ("variants", "calls", "site_counts", "coverage"):
-            data: pa.Table = getattr(tables, table)
-            parts.append(
-                write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data)
-            )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # htslib drops extra sample columns silently; a text scan on the other core catches them
+        columns = pool.submit(check_columns, plan.path, plan.header.n_samples)
+        for tables in builder.build(iter_records(plan.path, plan.header), on_record=tick):
+            for table in ("variants", "calls", "site_counts", "coverage"):
+                data: pa.Table = getattr(tables, table)
+                # recorded as soon as it exists, so a failure later in this file still removes it
+                parts.append(
+                    write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data)
+                )
+        problem = columns.result()
+    if problem:
+        raise VcfFormatError(problem)
     report(f"reading {plan.path.name}", count, count)
     plan.report = builder.report
     if builder.report.alleles == 0 and builder.report.reference_blocks == 0:
         raise InputError(f"{plan.path}: no records on chr1..chr22, chrX, chrY or chrM; nothing to ingest")
-    return parts
 
 
 def _recompute_stats(

@@ -1,0 +1,242 @@
+"""The catalog's tables as SQLAlchemy 2 typed models.
+
+Design notes, so later changes keep the properties the store relies on:
+
+* Constraint and index names come from one naming convention on the MetaData, so the hand-written
+  Alembic migration and the models agree on SQLite and PostgreSQL alike.
+* The ids of ingest runs, VCF files, samples and call groups are embedded in Parquet *before* the
+  commit transaction, so they are never issued by the database on insert: the ingest reserves them
+  from `id_counters` (see `repository.reserve_ids`) and inserts them explicitly.
+* `store_files` is the store's table of contents: a Parquet part is visible exactly while it has a
+  row here with `removed_run_id` NULL.
+* Subjects are kept only as keyed pseudonyms; a raw subject identifier never reaches the catalog.
+* Relationships are left out on purpose: callers work with ids and explicit queries, so nothing is
+  lazy-loaded behind their back and the same code runs unchanged in short sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ASSEMBLIES = ("GRCh37", "GRCh38")
+STORE_TABLES = ("variants", "calls", "site_counts", "coverage", "variant_stats")
+# Counters `reserve_ids` hands out; the initial migration seeds one row for each.
+ID_COUNTERS = ("ingest_runs", "files", "samples", "call_groups")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no time zone type: it would keep the wall clock of whatever zone it was given and
+    return naive values. Normalising to UTC on the way in (and refusing naive values, whose zone is
+    a guess) and tagging UTC on the way out makes comparisons such as the garbage collector's grace
+    period mean the same thing on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}; the catalog needs timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK that keeps a status-like column to its vocabulary (named `ck_<table>_<column>`)."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+    __table_args__ = (_one_of("assembly", ASSEMBLIES),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    assembly: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Centre(Base):
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class Subject(Base):
+    """A person, known only by the node's keyed HMAC of their identifier."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    sex: Mapped[str] = mapped_column(String(16))
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+    __table_args__ = (_one_of("status", ("committed", "failed")),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    n_files: Mapped[int] = mapped_column(Integer, default=0)
+    n_samples: Mapped[int] = mapped_column(Integer, default=0)
+    n_variants: Mapped[int] = mapped_column(BigInteger, default=0)
+    report: Mapped[str] = mapped_column(Text, default="{}")  # a JSON document, kept as text
+    command: Mapped[str] = mapped_column(Text, default="")
+
+
+class VcfFile(Base):
+    __tablename__ = "vcf_files"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "sha256"),
+        _one_of("kind", ("vcf", "gvcf", "bcf")),
+        _one_of("status", ("active", "replaced")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    n_records: Mapped[int] = mapped_column(BigInteger, default=0)
+    n_samples: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # The run whose --replace superseded this file (an audit trail, like StoreFile.removed_run_id).
+    replaced_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Sample(Base):
+    """One VCF column; `id` is the sample's dictionary code in the Parquet store."""
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        # A sample id names at most one active sample per dataset; replaced/erased rows stay as history.
+        Index(
+            "uq_samples_dataset_id_sample_id_active",
+            "dataset_id",
+            "sample_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_samples_file_id", "file_id"),
+        Index("ix_samples_subject_id", "subject_id"),
+        _one_of("status", ("active", "replaced", "erased")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    sample_id: Mapped[str] = mapped_column(String(128))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("vcf_files.id"))
+    sex: Mapped[str] = mapped_column(String(16))
+    population: Mapped[str] = mapped_column(String(64))
+    consent: Mapped[str] = mapped_column(String(256), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallGroup(Base):
+    """The samples of one file sharing a stratum; `id` is the group's code in the Parquet store."""
+
+    __tablename__ = "call_groups"
+    __table_args__ = (Index("ix_call_groups_file_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    file_id: Mapped[int] = mapped_column(ForeignKey("vcf_files.id"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    population: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(16))
+    centre: Mapped[str] = mapped_column(String(128))
+    n_samples: Mapped[int] = mapped_column(Integer)
+
+
+class StoreFile(Base):
+    """One Parquet part; live while `removed_run_id` is NULL. `path` is relative to the store root."""
+
+    __tablename__ = "store_files"
+    __table_args__ = (
+        Index(
+            "ix_store_files_table_name_assembly_chrom_removed_run_id",
+            "table_name",
+            "assembly",
+            "chrom",
+            "removed_run_id",
+        ),
+        _one_of("table_name", STORE_TABLES),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    assembly: Mapped[str] = mapped_column(String(16))
+    chrom: Mapped[str] = mapped_column(String(8))
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id"))
+    removed_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    n_rows: Mapped[int] = mapped_column(BigInteger)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    min_pos: Mapped[int | None] = mapped_column(Integer)
+    max_pos: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdCounter(Base):
+    """The next free id of each kind the ingest embeds in Parquet before its commit."""
+
+    __tablename__ = "id_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
