@@ -26,8 +26,14 @@ def simulate(individuals: int, sites: int, seed: int) -> tuple[np.ndarray, np.nd
     # θ per bp = 4·Ne·μ = 5e-4; expected segregating sites ≈ θ·L·Σ1/i, so size L for ~1.2× the target
     harmonic = float(np.sum(1.0 / np.arange(1, 2 * individuals)))
     length = int(1.2 * sites / (5e-4 * harmonic))
-    ts = msprime.sim_ancestry(samples=individuals, ploidy=2, population_size=10_000, sequence_length=length,
-                              recombination_rate=1e-8, random_seed=seed)
+    ts = msprime.sim_ancestry(
+        samples=individuals,
+        ploidy=2,
+        population_size=10_000,
+        sequence_length=length,
+        recombination_rate=1e-8,
+        random_seed=seed,
+    )
     ts = msprime.sim_mutations(ts, rate=1.25e-8, random_seed=seed, model=msprime.BinaryMutationModel())
     positions = ts.tables.sites.position.astype(np.int64)[:sites] + OFFSET + 1
     genotypes = ts.genotype_matrix()[:sites]

@@ -43,13 +43,13 @@ def need(tools: list[str]) -> None:
 
 def timed(cmd: list[str] | str, *, shell: bool = False) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S602
+    subprocess.run(cmd, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def ms(x: float) -> str:
@@ -70,16 +70,21 @@ def main() -> None:
     ingest_times = []
     for _ in range(2):
         shutil.rmtree(data, ignore_errors=True)
-        ingest_times.append(timed([*GENOMENODE, "--data-dir", str(data), "ingest", str(VCF), "--dataset", "bench",
-                                   "--centre", "bench"]))
+        ingest_times.append(
+            timed([*GENOMENODE, "--data-dir", str(data), "ingest", str(VCF), "--dataset", "bench", "--centre", "bench"])
+        )
     results["ingest"] = (min(ingest_times), min(bcf_times))
 
     # 2. 1 Mb region frequencies, whole processes
-    bcf_region = (f"bcftools view -r {REGION} -Ou {VCF} | bcftools +fill-tags -Ou -- -t AC,AN,AC_Hom,AC_Hemi "
-                  f"| bcftools query -f '%CHROM\\t%POS\\t%REF\\t%ALT\\t%AC\\t%AN\\n' > /dev/null")
+    bcf_region = (
+        f"bcftools view -r {REGION} -Ou {VCF} | bcftools +fill-tags -Ou -- -t AC,AN,AC_Hom,AC_Hemi "
+        f"| bcftools query -f '%CHROM\\t%POS\\t%REF\\t%ALT\\t%AC\\t%AN\\n' > /dev/null"
+    )
     ours_region = [*GENOMENODE, "--data-dir", str(data), "frequencies", "--region", REGION, "--format", "tsv"]
-    results["region"] = (statistics.median(timed(ours_region) for _ in range(REPEATS)),
-                         statistics.median(timed(bcf_region, shell=True) for _ in range(REPEATS)))
+    results["region"] = (
+        statistics.median(timed(ours_region) for _ in range(REPEATS)),
+        statistics.median(timed(bcf_region, shell=True) for _ in range(REPEATS)),
+    )
 
     # warm, in-process query layer (what the API runs per request)
     sys.path.insert(0, str(REPO / "src"))
@@ -102,26 +107,41 @@ def main() -> None:
 
     # 3. single-variant lookup and gene queries: tabix process vs our CLI process vs our warm HTTP API
     port = 18765
-    server = subprocess.Popen([*GENOMENODE, "--data-dir", str(data), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*GENOMENODE, "--data-dir", str(data), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.2)
 
         def http(path: str) -> float:
             t = time.perf_counter()
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
                 r.read()
             return time.perf_counter() - t
 
         tabix_lookup = [timed(["tabix", str(VCF), f"{r.chrom}:{r.pos}-{r.pos}"]) for r in sample]
         api_lookup = [http(f"/variants/{r.chrom}-{r.pos}-{r.ref}-{r.alt}") for r in sample]
-        cli_lookup = [timed([*GENOMENODE, "--data-dir", str(data), "variant",
-                             f"{r.chrom}:{r.pos}:{r.ref}:{r.alt}", "--format", "json"]) for r in sample[:10]]
+        cli_lookup = [
+            timed(
+                [
+                    *GENOMENODE,
+                    "--data-dir",
+                    str(data),
+                    "variant",
+                    f"{r.chrom}:{r.pos}:{r.ref}:{r.alt}",
+                    "--format",
+                    "json",
+                ]
+            )
+            for r in sample[:10]
+        ]
         results["lookup"] = {"tabix": tabix_lookup, "api": api_lookup, "cli": cli_lookup}
 
         from genomenode.domain.assembly import Assembly
@@ -129,8 +149,14 @@ def main() -> None:
 
         loci = [find_gene(Assembly.GRCh38, g) for g in GENES]
         tabix_gene = [timed(["tabix", str(VCF), f"{g.chrom}:{g.start}-{g.end}"]) for g in loci]
-        bcf_gene = [timed(f"bcftools view -r {g.chrom}:{g.start}-{g.end} -Ou {VCF} | bcftools +fill-tags -Ou -- "
-                          f"-t AC,AN | bcftools query -f '%POS\\t%AC\\t%AN\\n' > /dev/null", shell=True) for g in loci]
+        bcf_gene = [
+            timed(
+                f"bcftools view -r {g.chrom}:{g.start}-{g.end} -Ou {VCF} | bcftools +fill-tags -Ou -- "
+                f"-t AC,AN | bcftools query -f '%POS\\t%AC\\t%AN\\n' > /dev/null",
+                shell=True,
+            )
+            for g in loci
+        ]
         api_gene = [http(f"/frequencies?gene={g.symbol}") for g in loci]
         results["gene"] = {"tabix": tabix_gene, "bcftools": bcf_gene, "api": api_gene}
     finally:
@@ -152,8 +178,14 @@ def write_report(r: dict[str, object]) -> None:
     p50 = lambda xs: pct(xs, 0.5)  # noqa: E731
     p95 = lambda xs: pct(xs, 0.95)  # noqa: E731
     verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     bcftools_version = subprocess.run(["bcftools", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     lines = [
         "# Benchmarks",

@@ -23,8 +23,8 @@ from genomenode.domain.assembly import PAR_REGIONS, Assembly, canonical_contig, 
 from genomenode.domain.ploidy import expected_ploidy
 from genomenode.domain.samples import Sex
 from genomenode.errors import ReferenceMismatchError
-from genomenode.ingest.normalize import Fetch, left_align, trim
 from genomenode.ingest import build_kernels as K
+from genomenode.ingest.normalize import Fetch, left_align, trim
 from genomenode.ingest.vcf import NON_VARIANT_ALLELES, VcfHeader, VcfRecord, format_as_int
 
 IntArray = npt.NDArray[np.int64]
@@ -196,8 +196,11 @@ class FileBuilder:
         called, ploidy = K.called_and_ploidy(gt)
         group_called = K.group_sums(called, self._onehot)
         self._vote_ploidy(st, chrom, recs, called, ploidy)
-        st.spans.add(start=np.array([r.pos for r in recs], np.int64), end=np.array([r.end for r in recs], np.int64),
-                     an=group_called)
+        st.spans.add(
+            start=np.array([r.pos for r in recs], np.int64),
+            end=np.array([r.end for r in recs], np.int64),
+            an=group_called,
+        )
         k = np.array([kk for _, kk in items], np.int64)
         is_variant = k > 0
         self.report.reference_blocks += int((~is_variant).sum())
@@ -259,7 +262,8 @@ class FileBuilder:
             a2=codes[:, 1],
             phased=_gather_phased(recs_v, r, s),
             dp=format_as_int(dp[r, s, 0]) if dp is not None else np.full(m, -1, np.int32),
-            gq=np.minimum(format_as_int(gq[r, s, 0]), 32767).astype(np.int16) if gq is not None
+            gq=np.minimum(format_as_int(gq[r, s, 0]), 32767).astype(np.int16)
+            if gq is not None
             else np.full(m, -1, np.int16),
             ad_ref=format_as_int(ad[r, s, 0]) if ad is not None else np.full(m, -1, np.int32),
             ad_alt=format_as_int(ad[r, s, 1]) if ad is not None else np.full(m, -1, np.int32),
@@ -280,9 +284,17 @@ class FileBuilder:
 
     def _add_variant_row(self, st: _ChromState, rec: VcfRecord, k: int, pos: int, ref: str, alt: str) -> None:
         st.variants.add(
-            pos=pos, ref=ref, alt=alt, rsid=rec.id, qual=rec.qual, filter=rec.filters,
+            pos=pos,
+            ref=ref,
+            alt=alt,
+            rsid=rec.id,
+            qual=rec.qual,
+            filter=rec.filters,
             info=_info_for_allele(rec.info, self.header.info_types, k, len(rec.alts)),
-            source_pos=rec.pos, source_ref=rec.ref, source_alts=",".join(rec.alts), source_allele=k,
+            source_pos=rec.pos,
+            source_ref=rec.ref,
+            source_alts=",".join(rec.alts),
+            source_allele=k,
         )
 
     # -- the general path: multi-allelic or polyploid records --------------------------------
@@ -293,8 +305,7 @@ class FileBuilder:
         ploidy = (gt != -2).sum(axis=1)
         self._vote_ploidy(st, chrom, [rec], called[None, :], ploidy[None, :])
         group_called = K.group_sums(called[None, :], self._onehot)[0]
-        st.spans.add(start=np.array([rec.pos], np.int64), end=np.array([rec.end], np.int64),
-                     an=group_called[None, :])
+        st.spans.add(start=np.array([rec.pos], np.int64), end=np.array([rec.end], np.int64), an=group_called[None, :])
         real = [(k, a) for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
         pass_filter = rec.filters in ("PASS", ".")
         nonref_rows = np.flatnonzero((gt > 0).any(axis=1) | (gt == -1).any(axis=1))
@@ -343,7 +354,8 @@ class FileBuilder:
                 a2=codes[:, 1],
                 phased=rec.phased[rows],
                 dp=format_as_int(dp[0, rows, 0]) if dp is not None else np.full(m, -1, np.int32),
-                gq=np.minimum(format_as_int(gq[0, rows, 0]), 32767).astype(np.int16) if gq is not None
+                gq=np.minimum(format_as_int(gq[0, rows, 0]), 32767).astype(np.int16)
+                if gq is not None
                 else np.full(m, -1, np.int16),
                 ad_ref=format_as_int(ad[0, rows, 0]) if ad is not None else np.full(m, -1, np.int32),
                 ad_alt=format_as_int(ad[0, rows, 1]) if ad is not None else np.full(m, -1, np.int32),
@@ -449,7 +461,7 @@ class FileBuilder:
 
 def _gather_phased(recs: list[VcfRecord], r: Any, s: Any) -> npt.NDArray[np.bool_]:
     phased = np.stack([x.phased for x in recs])
-    return phased[r, s].astype(np.bool_)
+    return np.asarray(phased[r, s], dtype=np.bool_)
 
 
 def _by_position(table: pa.Table) -> pa.Table:

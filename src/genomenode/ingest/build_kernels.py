@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-Int = npt.NDArray[np.int64]
+Int = npt.NDArray[np.integer[Any]]
 
 
 def group_sums(per_sample: npt.NDArray[Any], onehot: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
@@ -29,7 +29,9 @@ def called_and_ploidy(gt: npt.NDArray[np.int16]) -> tuple[Int, Int]:
     return called, ploidy
 
 
-def allele_counts(gt: npt.NDArray[np.int16], k: Int, ploidy: Int) -> tuple[Int, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def allele_counts(
+    gt: npt.NDArray[np.int16], k: Int, ploidy: Int
+) -> tuple[Int, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Copies of each record's ALT `k`, homozygous-ALT and hemizygous-ALT calls, per record × sample."""
     kk = k[:, None]
     ac = (gt[:, :, 0] == kk).view(np.int8) + (gt[:, :, 1] == kk).view(np.int8)
@@ -60,9 +62,7 @@ def stack_genotypes(gts: list[npt.NDArray[np.int16]], width: int = 2) -> npt.NDA
     return out
 
 
-def stack_format(
-    values: list[npt.NDArray[Any] | None], n: int, columns: list[list[int]]
-) -> npt.NDArray[Any] | None:
+def stack_format(values: list[npt.NDArray[Any] | None], n: int, columns: list[list[int]]) -> npt.NDArray[Any] | None:
     """Stack one FORMAT field across records, taking `columns[i]` of record i; None if no record has it."""
     if all(v is None for v in values):
         return None

@@ -116,7 +116,8 @@ def _open(path: Path) -> Any:
         duplicates = _duplicate_samples_in_text(path)
         if duplicates:
             raise VcfFormatError(
-                f"{path}: duplicate sample ids in the #CHROM line: {', '.join(duplicates)}; each column needs its own id"
+                f"{path}: duplicate sample ids in the #CHROM line: {', '.join(duplicates)}; "
+                "each column needs its own id"
             ) from exc
         raise VcfFormatError(
             f"{path}: cannot parse the VCF header ({exc}); a VCF must start with ##fileformat "

@@ -10,10 +10,10 @@ point leaves the previous state intact (orphan parts are swept under the next wr
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,8 +215,8 @@ def _ingest_locked(
         plan.sample_ids = list(range(next_sample, next_sample + len(plan.samples)))
         next_sample += len(plan.samples)
         strata: dict[tuple[str, str, str], list[int]] = {}
-        for i, s in enumerate(plan.samples):
-            strata.setdefault((s.population, s.sex.value, s.centre), []).append(i)
+        for i, rec in enumerate(plan.samples):
+            strata.setdefault((rec.population, rec.sex.value, rec.centre), []).append(i)
         plan.group_of_sample = [0] * len(plan.samples)
         for gi, ((pop, sex, centre), members) in enumerate(sorted(strata.items())):
             plan.groups.append((next_group + gi, pop, sex, centre, len(members)))
@@ -505,14 +505,14 @@ def _commit_catalog(
             subject = repo.get_or_create_subject(
                 session, pseudonym=pseudonymise(key, rec.subject_id), sex=rec.sex.value
             )
-            centre = repo.get_or_create_centre(session, rec.centre)
+            sample_centre = repo.get_or_create_centre(session, rec.centre)
             session.add(
                 m.Sample(
                     id=sid,
                     dataset_id=dataset.id,
                     sample_id=rec.sample_id,
                     subject_id=subject.id,
-                    centre_id=centre.id,
+                    centre_id=sample_centre.id,
                     file_id=plan.file_id,
                     sex=rec.sex.value,
                     population=rec.population,
