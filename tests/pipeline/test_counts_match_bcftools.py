@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from genomenode.pipeline.ingest import IngestRequest, ingest
@@ -88,3 +90,18 @@ def test_ingest__per_centre_strata_sum_to_the_nation(batches_node: Settings) -> 
     for r in overall.rows:
         assert sums[(r.pos, r.ref, r.alt)] == [r.ac, r.an]
     assert {r.stratum_value for r in by_centre.rows} == {f"centre-{i}" for i in range(1, 6)}
+
+
+def test_ingest__same_answers_with_a_sqlite_or_postgresql_catalog(catalog_url: str, tmp_path: Path) -> None:
+    require_testdata()
+    settings = Settings(data_dir=tmp_path / "node", catalog_url=catalog_url)
+    for i, path in enumerate(G1K_BATCHES[:2]):
+        ingest(settings, IngestRequest(files=[path], dataset="1000g", centre=f"centre-{i + 1}"))
+    counts = national_counts(settings)
+    assert len(counts) > 5000
+    assert {an for (_, an, _, _) in counts.values()} == {2000}
+    from genomenode.query.service import NodeQueries
+
+    with NodeQueries(settings) as q:
+        [summary] = q.datasets()
+    assert (summary.n_samples, summary.n_files, summary.centres) == (1000, 2, ["centre-1", "centre-2"])
