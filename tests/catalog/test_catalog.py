@@ -368,3 +368,11 @@ def test_catalog_url_takes_the_environment_url(given: str, expected: str) -> Non
 def test_catalog_url_refuses_what_cannot_work(given: str) -> None:
     with pytest.raises(ConfigurationError, match="GENOMENODE_CATALOG_URL"):
         db.catalog_url(Path("unused"), given)
+
+
+def test_head_revision_constant__matches_the_migration_scripts() -> None:
+    from alembic.script import ScriptDirectory
+
+    from genomenode.catalog.database import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]

@@ -110,6 +110,11 @@ def get_or_create_dataset(session: Session, *, name: str, assembly: str) -> Data
     return dataset
 
 
+def latest_run_id(session: Session) -> int:
+    """The newest committed ingest run: readers cache what they read from the catalog until it changes."""
+    return int(session.scalar(select(func.max(IngestRun.id)).where(IngestRun.status == "committed")) or 0)
+
+
 def list_datasets(session: Session) -> list[DatasetSummary]:
     """Every dataset with its active sample and file counts, by name."""
     samples = dict(

@@ -16,6 +16,7 @@ import duckdb
 
 from genomenode.domain.variant import Region, Variant
 from genomenode.store.parquet import max_ref_length
+from genomenode.store.reader import rows_at
 
 BY_CHOICES = ("population", "sex", "centre")
 COLUMNS = ("chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi")
@@ -57,14 +58,15 @@ ORDER BY pos, ref, alt, stratum_value
 
 
 def frequencies_in_region(
+    con: duckdb.DuckDBPyConnection,
     stats_files: Sequence[Path],
     region: Region,
     *,
     scope: str = "*",
     by: str | None = None,
     pass_only: bool = False,
-    threads: int = 2,
 ) -> list[FrequencyRow]:
+    """`con` is a cursor of a long-lived connection: its Parquet metadata cache makes repeats cheap."""
     if not stats_files:
         return []
     look_back = max(max_ref_length(p) for p in stats_files)
@@ -77,32 +79,41 @@ def frequencies_in_region(
         "end": region.end,
         "lookback": region.start - look_back + 1,
     }
-    with duckdb.connect(config={"threads": threads}) as con:
-        rows = con.execute(sql, params).fetchall()
+    rows = con.execute(sql, params).fetchall()
     return [
         FrequencyRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] if by else None, r[10], r[11])
         for r in rows
     ]
 
 
-def variant_strata(stats_files: Sequence[Path], variant: Variant, *, threads: int = 2) -> list[dict[str, Any]]:
-    """Every stats row of one allele: nation and datasets, overall and per stratum."""
-    if not stats_files:
+def variant_strata(stats_files: Sequence[Path], variant: Variant) -> list[dict[str, Any]]:
+    """Every stats row of one allele (nation and datasets, overall and per stratum), read from the
+    one row group that holds its position."""
+    table = rows_at(stats_files, variant.pos)
+    if table is None:
         return []
-    sql = """
-        SELECT scope, stratum, stratum_value, ac, an, CASE WHEN an > 0 THEN ac / an END AS af, hom, hemi,
-               n_files, filters, rsid
-        FROM read_parquet($files)
-        WHERE pos = $pos AND ref = $ref AND alt = $alt
-        ORDER BY scope, stratum, stratum_value
-    """
-    params = {
-        "files": [str(p) for p in stats_files],
-        "pos": variant.pos,
-        "ref": variant.ref,
-        "alt": variant.alt,
-    }
-    with duckdb.connect(config={"threads": threads}) as con:
-        cursor = con.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = [
+        r
+        for r in table.select(list(_VARIANT_COLUMNS)).to_pylist()
+        if r["ref"] == variant.ref and r["alt"] == variant.alt
+    ]
+    for r in rows:
+        r["af"] = r["ac"] / r["an"] if r["an"] else None
+    rows.sort(key=lambda r: (r["scope"], r["stratum"], r["stratum_value"]))
+    return rows
+
+
+_VARIANT_COLUMNS = (
+    "scope",
+    "stratum",
+    "stratum_value",
+    "ref",
+    "alt",
+    "ac",
+    "an",
+    "hom",
+    "hemi",
+    "n_files",
+    "filters",
+    "rsid",
+)

@@ -7,10 +7,12 @@ catalog as the list of what is committed, so a query never reads half an ingest.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from sqlalchemy.engine import Engine
 
 from genomenode.catalog import repository as repo
@@ -34,16 +36,51 @@ class FrequencyAnswer:
     rows: list[FrequencyRow]
 
 
+@dataclass(frozen=True)
+class _CatalogState:
+    """What readers need from the catalog, as of one committed run."""
+
+    version: int
+    datasets: list[repo.DatasetSummary]
+    stats_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variant_stats parts
+
+
 class NodeQueries:
+    """Thread-safe: each query takes its own DuckDB cursor; the catalog state is swapped whole."""
+
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
         self._owns_engine = engine is None
         self.engine = engine or open_catalog(catalog_url(settings.data_dir, settings.catalog_url))
         self.Session = session_factory(self.engine)
+        self._duckdb = duckdb.connect(config={"threads": settings.query_threads})
+        self._duckdb.execute("SET parquet_metadata_cache = true")  # parts are immutable
+        self._state: _CatalogState | None = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
+        self._duckdb.close()
         if self._owns_engine:
             self.engine.dispose()
+
+    def _current(self) -> _CatalogState:
+        """The catalog as of its last committed run; re-read only when a new run has committed.
+
+        One indexed SELECT per query keeps readers exact (a commit is visible to the next
+        request) without re-listing datasets and parts every time.
+        """
+        with self.Session() as s:
+            version = repo.latest_run_id(s)
+            state = self._state
+            if state is not None and state.version == version:
+                return state
+            stats: dict[tuple[str, str], list[Path]] = {}
+            for f in repo.live_store_files(s, table_name="variant_stats"):
+                stats.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)
+            state = _CatalogState(version, repo.list_datasets(s), stats)
+        with self._lock:
+            self._state = state
+        return state
 
     def __enter__(self) -> NodeQueries:
         return self
@@ -53,18 +90,16 @@ class NodeQueries:
 
     # -- what is here -----------------------------------------------------------------------
     def datasets(self) -> list[repo.DatasetSummary]:
-        with self.Session() as s:
-            return repo.list_datasets(s)
+        return list(self._current().datasets)
 
-    def _scope(self, dataset: str | None) -> tuple[str, Assembly]:
-        with self.Session() as s:
-            if dataset is not None:
-                found = repo.get_dataset(s, dataset)
-                if found is None:
-                    names = ", ".join(d.name for d in repo.list_datasets(s)) or "none yet"
-                    raise NotFoundError(f"no dataset {dataset!r} (datasets: {names})")
-                return dataset, Assembly(found.assembly)
-            assemblies = {d.assembly for d in repo.list_datasets(s)}
+    def _scope(self, state: _CatalogState, dataset: str | None) -> tuple[str, Assembly]:
+        if dataset is not None:
+            found = next((d for d in state.datasets if d.name == dataset), None)
+            if found is None:
+                names = ", ".join(d.name for d in state.datasets) or "none yet"
+                raise NotFoundError(f"no dataset {dataset!r} (datasets: {names})")
+            return dataset, Assembly(found.assembly)
+        assemblies = {d.assembly for d in state.datasets}
         if not assemblies:
             raise NotFoundError("the node holds no data yet; ingest VCFs with `genomenode ingest` first")
         if len(assemblies) > 1:
@@ -72,11 +107,6 @@ class NodeQueries:
                 f"datasets hold different assemblies ({', '.join(sorted(assemblies))}); name one with --dataset"
             )
         return "*", Assembly(assemblies.pop())
-
-    def _stats_files(self, assembly: Assembly, chrom: str) -> list[Path]:
-        with self.Session() as s:
-            live = repo.live_store_files(s, table_name="variant_stats", assembly=assembly.value, chrom=chrom)
-        return [self.settings.store_root / f.path for f in live]
 
     # -- answers ----------------------------------------------------------------------------
     def frequencies(
@@ -92,30 +122,28 @@ class NodeQueries:
             raise InputError("give exactly one of --region or --gene")
         if by is not None and by not in BY_CHOICES:
             raise InputError(f"--by {by!r}: choose one of {', '.join(BY_CHOICES)}")
-        scope, assembly = self._scope(dataset)
+        state = self._current()
+        scope, assembly = self._scope(state, dataset)
         found_gene = None
         if gene is not None:
             found_gene = find_gene(assembly, gene)
             region = Region(found_gene.chrom, found_gene.start, found_gene.end)
         assert region is not None
         rows = frequencies_in_region(
-            self._stats_files(assembly, region.chrom),
+            self._duckdb.cursor(),
+            state.stats_files.get((assembly.value, region.chrom), []),
             region,
             scope=scope,
             by=by,
             pass_only=pass_only,
-            threads=self.settings.query_threads,
         )
         return FrequencyAnswer(assembly.value, scope, region, found_gene, by, pass_only, rows)
 
     def variant(self, variant: Variant | str, *, dataset: str | None = None) -> dict[str, Any]:
         v = parse_variant(variant) if isinstance(variant, str) else variant
-        scope, assembly = self._scope(dataset)
-        rows = [
-            r
-            for r in variant_strata(self._stats_files(assembly, v.chrom), v)
-            if scope == "*" or r["scope"] in ("*", scope)
-        ]
+        state = self._current()
+        scope, assembly = self._scope(state, dataset)
+        rows = variant_strata(state.stats_files.get((assembly.value, v.chrom), []), v)
         if scope != "*":
             rows = [r for r in rows if r["scope"] == scope]
         if not rows:

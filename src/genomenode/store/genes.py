@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from genomenode.domain.assembly import CONTIG_ORDER, Assembly, canonical_contig
@@ -59,18 +58,32 @@ def gene_table(assembly: Assembly, directory: Path | None = None) -> pa.Table:
     return pq.read_table(path)
 
 
+@functools.cache
+def _symbol_index(assembly: Assembly) -> dict[str, list[dict[str, object]]]:
+    index: dict[str, list[dict[str, object]]] = {}
+    for row in gene_table(assembly).to_pylist():
+        index.setdefault(str(row["gene_symbol"]).upper(), []).append(row)
+    return index
+
+
 def find_gene(assembly: Assembly, symbol: str) -> Gene:
     """The locus of `symbol` (case-insensitive). A symbol on both chrX and chrY (PAR genes) gives chrX."""
-    table = gene_table(assembly)
-    hits = table.filter(pc.equal(pc.utf8_upper(table["gene_symbol"]), symbol.strip().upper())).to_pylist()
+    hits = list(_symbol_index(assembly).get(symbol.strip().upper(), []))
     if not hits:
         raise UnknownGeneError(
             f"unknown gene {symbol!r} in the {assembly.value} gene models (GENCODE); "
             "check the HGNC symbol, or query by --region"
         )
-    hits.sort(key=lambda g: (CONTIG_ORDER[g["chrom"]], g["start"]))
+    hits.sort(key=lambda g: (CONTIG_ORDER[str(g["chrom"])], int(str(g["start"]))))
     g = hits[0]
-    return Gene(g["gene_symbol"], g["chrom"], g["start"], g["end"], g["strand"] or ".", g["gene_type"] or "")
+    return Gene(
+        str(g["gene_symbol"]),
+        str(g["chrom"]),
+        int(str(g["start"])),
+        int(str(g["end"])),
+        str(g["strand"] or "."),
+        str(g["gene_type"] or ""),
+    )
 
 
 def convert_package_table(source: Path, destination: Path, assembly: Assembly) -> int:

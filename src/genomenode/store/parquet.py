@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from genomenode.store.schema import conform
 
 ROW_GROUP_ROWS = 64 * 1024  # a region query reads only the row groups whose pos range overlaps
+# variant_stats is read by point lookups: small row groups mean one lookup decompresses ~8k rows
+ROW_GROUP_ROWS_BY_TABLE = {"variant_stats": 8 * 1024}
 MAX_REF_LEN_KEY = b"genomenode.max_ref_len"  # how far left a region query must look for overlapping REFs
 
 
@@ -55,7 +57,7 @@ def write_part(root: Path, *, table: str, assembly: str, chrom: str, name: str, 
     pq.write_table(
         data,
         tmp,
-        row_group_size=ROW_GROUP_ROWS,
+        row_group_size=ROW_GROUP_ROWS_BY_TABLE.get(table, ROW_GROUP_ROWS),
         compression="zstd",
         compression_level=3,
         use_dictionary=True,

@@ -1,0 +1,45 @@
+"""Point reads from Parquet parts through their row-group statistics: the store's tabix.
+
+Every part is sorted by position and written in small row groups, and Parquet keeps each row
+group's min/max `pos`; a lookup decompresses only the row group(s) whose range holds the
+position. Parts are immutable, so a file's row-group index is read once and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+
+@functools.lru_cache(maxsize=2048)
+def _row_group_index(path: Path) -> tuple[pq.ParquetFile, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    parquet = pq.ParquetFile(path)
+    meta = parquet.metadata
+    col = parquet.schema_arrow.get_field_index("pos")
+    lo = np.empty(meta.num_row_groups, np.int64)
+    hi = np.empty(meta.num_row_groups, np.int64)
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(col).statistics
+        lo[i], hi[i] = (stats.min, stats.max) if stats is not None and stats.has_min_max else (0, 2**62)
+    return parquet, lo, hi
+
+
+def rows_at(paths: Sequence[Path], pos: int, *, columns: Sequence[str] | None = None) -> pa.Table | None:
+    """All rows at `pos` in the given parts (None when there are none)."""
+    pieces = []
+    for path in paths:
+        parquet, lo, hi = _row_group_index(path)
+        groups = np.flatnonzero((lo <= pos) & (hi >= pos))
+        if not groups.size:
+            continue
+        table = parquet.read_row_groups([int(g) for g in groups], columns=list(columns) if columns else None)
+        pieces.append(table.filter(pc.equal(table["pos"], pos)))
+    pieces = [p for p in pieces if p.num_rows]
+    return pa.concat_tables(pieces) if pieces else None
