@@ -124,3 +124,9 @@ def markdown_table() -> str:
     for table, columns in TABLES.items():
         lines += [f"| {table} | `{c.name}` | {c.type} | {c.doc} |" for c in columns]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print("# Store schema\n\nGenerated from `src/genomenode/store/schema.py` by `python -m genomenode.store.schema`;")
+    print("a test fails when this file and the code disagree.\n")
+    print(markdown_table())
