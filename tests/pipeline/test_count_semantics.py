@@ -149,3 +149,15 @@ def test_region__includes_alleles_whose_ref_overlaps_it(
     ingest(settings, IngestRequest(files=[f], dataset="d", centre="c"))
     with NodeQueries(settings) as q:
         assert [r.pos for r in q.frequencies(region=parse_region(region)).rows] == positions
+
+
+def test_an__outside_a_callable_bed_absence_is_unknown(settings: Settings, tmp_path: Path) -> None:
+    a = vcf(tmp_path / "a.vcf", ["A1"], ["chr1\t100\t.\tC\tT\t50\tPASS\t.\tGT\t0/1"])
+    b = vcf(tmp_path / "b.vcf", ["B1"], ["chr1\t5000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1"])
+    # b's centre only called chr1:1001-10000 (BED is 0-based, half-open)
+    (tmp_path / "b.vcf.callable.bed").write_text("chr1\t1000\t10000\n")
+    ingest(settings, IngestRequest(files=[a], dataset="d", centre="north"))
+    ingest(settings, IngestRequest(files=[b], dataset="d", centre="south"))
+    c = counts(settings)
+    assert c[(100, "C", "T")] == (1, 2, 0, 0)  # B1 not callable at 100: unknown, not hom-ref
+    assert c[(5000, "G", "A")] == (1, 4, 0, 0)  # A1 has no BED: hom-ref on all of chr1

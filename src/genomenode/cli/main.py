@@ -119,6 +119,10 @@ def ingest(
     replace: Annotated[
         bool, typer.Option("--replace", help="Supersede samples already loaded in the dataset.")
     ] = False,
+    callable_regions: Annotated[
+        Path | None,
+        typer.Option("--callable", help="BED of callable regions: outside it, absence is unknown, not hom-ref."),
+    ] = None,
 ) -> None:
     """Validate, normalise, pseudonymise and store VCFs: all of them or, on any error, none."""
     from genomenode.pipeline.ingest import IngestRequest
@@ -132,6 +136,7 @@ def ingest(
         reference=reference,
         assembly=assembly,
         replace=replace,
+        callable_regions=callable_regions,
         command=shlex.join(["genomenode", *sys.argv[1:]]),
     )
     try:

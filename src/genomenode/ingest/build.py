@@ -25,6 +25,7 @@ from genomenode.domain.samples import Sex
 from genomenode.errors import ReferenceMismatchError
 from genomenode.ingest import build_kernels as K
 from genomenode.ingest.normalize import Fetch, left_align, trim
+from genomenode.ingest.regions import Intervals, intersect
 from genomenode.ingest.vcf import NON_VARIANT_ALLELES, VcfHeader, VcfRecord, format_as_int
 
 IntArray = npt.NDArray[np.int64]
@@ -42,6 +43,7 @@ class FileLayout:
     group_ids: npt.NDArray[np.int32]
     sexes: Sequence[Sex]
     gvcf_hint: bool = False
+    callable_regions: Intervals | None = None  # BED: outside it a variant-only file says nothing
 
 
 @dataclass
@@ -445,6 +447,9 @@ class FileBuilder:
         if length is None:
             length = int(st.spans.column("end").max())
         segments = _ploidy_segments(self.layout.assembly, chrom, length)
+        if self.layout.callable_regions is not None:
+            spans = self.layout.callable_regions.get(chrom, [])
+            segments = [(s, e, par) for start, end, par in segments for s, e in intersect(start, end, spans)]
         rows_g, rows_s, rows_e, rows_a = [], [], [], []
         for start, end, par in segments:
             ploidy = st.sample_ploidy(chrom, par, self.layout)

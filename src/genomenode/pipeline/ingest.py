@@ -38,6 +38,7 @@ from genomenode.errors import (
 )
 from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
 from genomenode.ingest.reference import ReferenceGenome
+from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import default_records, match_sheet_to_vcf, read_sample_sheet
 from genomenode.ingest.vcf import VcfHeader, check_columns, iter_records, read_header
 from genomenode.settings import Settings
@@ -58,6 +59,7 @@ class IngestRequest:
     reference: Path | None = None
     assembly: Assembly | None = None
     replace: bool = False
+    callable_regions: Path | None = None  # BED for every file; else a sibling <file>.callable.bed
     command: str = ""
 
 
@@ -95,6 +97,7 @@ class _Planned:
     groups: list[tuple[int, str, str, str, int]] = field(default_factory=list)  # id, pop, sex, centre, n
     group_of_sample: list[int] = field(default_factory=list)
     report: BuildReport | None = None
+    callable: Intervals | None = None
 
 
 def _checkpoint(stage: str) -> None:
@@ -173,7 +176,8 @@ def _ingest_locked(
                 samples = match_sheet_to_vcf(sheet, header.samples, vcf=path, sheet_path=request.sample_sheet or path)
             else:
                 samples = default_records(header.samples, centre=request.centre)
-            plans.append(_Planned(path, header, checksum, samples))
+            bed = request.callable_regions or sibling_bed(path)
+            plans.append(_Planned(path, header, checksum, samples, callable=read_bed(bed) if bed else None))
         if sheet is not None:
             listed = set(seen_samples) | {s for o in unchanged for s in read_header(o.path).samples}
             extra = [s for s in sheet if s not in listed]
@@ -335,6 +339,7 @@ def _build_file(
         group_of_sample=np.asarray(plan.group_of_sample, np.int32),
         group_ids=np.asarray([g[0] for g in plan.groups], np.int32),
         sexes=[s.sex for s in plan.samples],
+        callable_regions=plan.callable,
     )
     builder = FileBuilder(plan.header, layout, fetch=reference.fetch if reference else None)
     count = 0
