@@ -95,6 +95,8 @@ def bcftools() -> str:
 
 def require_testdata() -> None:
     if not G1K_JOINT.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared test data not found at {TESTDATA}; CI clones the repo beside shared/")
         pytest.skip(f"shared test data not found at {TESTDATA}")
 
 

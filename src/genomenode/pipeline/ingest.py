@@ -10,6 +10,7 @@ point leaves the previous state intact (orphan parts are swept under the next wr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -468,7 +469,7 @@ def _commit_catalog(
         n_samples=sum(len(p.samples) for p in plans),
         n_variants=sum(p.report.alleles for p in plans if p.report),
         command=request.command,
-        report="{}",
+        report=json.dumps({p.path.name: p.report.as_dict() for p in plans if p.report}, default=str),
     )
     session.add(run)
     session.flush()
