@@ -110,9 +110,12 @@ def get_or_create_dataset(session: Session, *, name: str, assembly: str) -> Data
     return dataset
 
 
+# The newest committed ingest run: readers cache what they read from the catalog until it changes.
+LATEST_RUN = select(func.max(IngestRun.id)).where(IngestRun.status == "committed")
+
+
 def latest_run_id(session: Session) -> int:
-    """The newest committed ingest run: readers cache what they read from the catalog until it changes."""
-    return int(session.scalar(select(func.max(IngestRun.id)).where(IngestRun.status == "committed")) or 0)
+    return int(session.scalar(LATEST_RUN) or 0)
 
 
 def list_datasets(session: Session) -> list[DatasetSummary]:

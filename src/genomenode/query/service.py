@@ -69,11 +69,12 @@ class NodeQueries:
         One indexed SELECT per query keeps readers exact (a commit is visible to the next
         request) without re-listing datasets and parts every time.
         """
+        with self.engine.connect() as connection:
+            version = int(connection.execute(repo.LATEST_RUN).scalar() or 0)
+        state = self._state
+        if state is not None and state.version == version:
+            return state
         with self.Session() as s:
-            version = repo.latest_run_id(s)
-            state = self._state
-            if state is not None and state.version == version:
-                return state
             stats: dict[tuple[str, str], list[Path]] = {}
             for f in repo.live_store_files(s, table_name="variant_stats"):
                 stats.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)

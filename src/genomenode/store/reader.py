@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 
@@ -40,6 +39,8 @@ def rows_at(paths: Sequence[Path], pos: int, *, columns: Sequence[str] | None = 
         if not groups.size:
             continue
         table = parquet.read_row_groups([int(g) for g in groups], columns=list(columns) if columns else None)
-        pieces.append(table.filter(pc.equal(table["pos"], pos)))
+        # numpy, not pyarrow.compute: its wrapper retries a failing import on every call (~0.25 ms)
+        keep = np.flatnonzero(table.column("pos").to_numpy() == pos)
+        pieces.append(table.take(pa.array(keep)))
     pieces = [p for p in pieces if p.num_rows]
     return pa.concat_tables(pieces) if pieces else None
