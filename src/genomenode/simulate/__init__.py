@@ -1,0 +1,1 @@
+"""Synthetic cohorts for demos and tests: msprime haplotypes over real gene regions."""
