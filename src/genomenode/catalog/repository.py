@@ -165,6 +165,22 @@ def get_or_create_subject(session: Session, *, pseudonym: str, sex: str) -> Subj
     )
 
 
+def get_or_create_subjects(session: Session, subjects: Collection[tuple[str, str]]) -> dict[str, Subject]:
+    """Many subjects at once, (pseudonym, sex) → Subject by pseudonym: one query per chunk, one flush."""
+    wanted = dict(subjects)
+    for pseudonym in wanted:
+        if not _PSEUDONYM.fullmatch(pseudonym):
+            raise ValueError("a subject pseudonym must be a 64-character lower-case hex HMAC, never a raw identifier")
+    found: dict[str, Subject] = {}
+    for chunk in _chunks(list(wanted)):
+        found.update((s.pseudonym, s) for s in session.scalars(select(Subject).where(Subject.pseudonym.in_(chunk))))
+    new = [Subject(pseudonym=p, sex=sex) for p, sex in wanted.items() if p not in found]
+    session.add_all(new)
+    session.flush()
+    found.update((s.pseudonym, s) for s in new)
+    return found
+
+
 # -- files and samples ------------------------------------------------------------------------
 
 

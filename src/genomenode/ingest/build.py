@@ -231,11 +231,12 @@ class FileBuilder:
         g = self.n_groups
         kept = [items[i] for i in idx]
         kept_keys = [keys[i] for i in idx]
+        allele_ids = np.arange(st.n_alleles, st.n_alleles + idx.size, dtype=np.int32)  # = variants row
+        st.n_alleles += int(idx.size)
         st.sites.add(
             group=np.tile(self.layout.group_ids.astype(np.int32), idx.size),
             pos=np.repeat(np.array([kk[0] for kk in kept_keys], np.int32), g),
-            ref=np.repeat(np.array([kk[1] for kk in kept_keys], dtype=object), g),
-            alt=np.repeat(np.array([kk[2] for kk in kept_keys], dtype=object), g),
+            allele=np.repeat(allele_ids, g),
             an=group_called[idx].reshape(-1),
             ac=K.group_sums(ac, self._onehot).reshape(-1),
             hom=K.group_sums(hom, self._onehot).reshape(-1),
@@ -253,13 +254,10 @@ class FileBuilder:
         ad = K.stack_format([x.ad for x in recs_v], n, [[0, int(kk)] for kk in k_v])
         m = r.size
         key_pos = np.array([kk[0] for kk in kept_keys], np.int32)
-        key_ref = np.array([kk[1] for kk in kept_keys], dtype=object)
-        key_alt = np.array([kk[2] for kk in kept_keys], dtype=object)
         st.calls.add(
             sample=self.layout.sample_ids[s],
             pos=key_pos[r],
-            ref=key_ref[r],
-            alt=key_alt[r],
+            allele=allele_ids[r],
             a1=codes[:, 0],
             a2=codes[:, 1],
             phased=_gather_phased(recs_v, r, s),
@@ -319,6 +317,8 @@ class FileBuilder:
                 continue
             st.seen.add((pos, ref, nalt))
             self.report.alleles += 1
+            allele_id = st.n_alleles
+            st.n_alleles += 1
             is_k = gt == k
             ac = is_k.sum(axis=1)
             hom = (ploidy >= 2) & (ac == ploidy)
@@ -327,8 +327,7 @@ class FileBuilder:
             st.sites.add(
                 group=layout.group_ids.astype(np.int32),
                 pos=np.full(g, pos, dtype=np.int32),
-                ref=np.full(g, ref, dtype=object),
-                alt=np.full(g, nalt, dtype=object),
+                allele=np.full(g, allele_id, np.int32),
                 an=group_called,
                 ac=K.group_sums(ac[None, :], self._onehot)[0],
                 hom=K.group_sums(hom[None, :], self._onehot)[0],
@@ -350,8 +349,7 @@ class FileBuilder:
             st.calls.add(
                 sample=layout.sample_ids[rows],
                 pos=np.full(m, pos, dtype=np.int32),
-                ref=np.full(m, ref, dtype=object),
-                alt=np.full(m, nalt, dtype=object),
+                allele=np.full(m, allele_id, np.int32),
                 a1=codes[:, 0],
                 a2=codes[:, 1],
                 phased=rec.phased[rows],
@@ -368,6 +366,8 @@ class FileBuilder:
         chrom = st.chrom
         fid = self.layout.file_id
         v = st.variants
+        refs = pa.array(v.column("ref") if v.data else [], pa.string())
+        alts = pa.array(v.column("alt") if v.data else [], pa.string())
         variants = pa.table(
             {
                 "file_id": pa.array(np.full(len(v.column("pos")), fid, np.int32)),
@@ -393,8 +393,8 @@ class FileBuilder:
                 "file_id": pa.array(np.full(n_calls, fid, np.int32)),
                 "chrom": pa.array([chrom] * n_calls),
                 "pos": pa.array(c.column("pos") if n_calls else [], pa.int32()),
-                "ref": pa.array(c.column("ref") if n_calls else [], pa.string()),
-                "alt": pa.array(c.column("alt") if n_calls else [], pa.string()),
+                "ref": _allele_column(c, "allele", refs),
+                "alt": _allele_column(c, "allele", alts),
                 "call_allele1": pa.array(c.column("a1") if n_calls else [], pa.int8()),
                 "call_allele2": pa.array(c.column("a2") if n_calls else [], pa.int8()),
                 "call_phased": pa.array(c.column("phased") if n_calls else [], pa.bool_()),
@@ -411,8 +411,8 @@ class FileBuilder:
                 "group_id": pa.array(s.column("group") if n_sites else [], pa.int32()),
                 "chrom": pa.array([chrom] * n_sites),
                 "pos": pa.array(s.column("pos") if n_sites else [], pa.int32()),
-                "ref": pa.array(s.column("ref") if n_sites else [], pa.string()),
-                "alt": pa.array(s.column("alt") if n_sites else [], pa.string()),
+                "ref": _allele_column(s, "allele", refs),
+                "alt": _allele_column(s, "allele", alts),
                 "an": pa.array(s.column("an") if n_sites else [], pa.int32()),
                 "ac": pa.array(s.column("ac") if n_sites else [], pa.int32()),
                 "hom": pa.array(s.column("hom") if n_sites else [], pa.int32()),
@@ -469,6 +469,12 @@ def _gather_phased(recs: list[VcfRecord], r: Any, s: Any) -> npt.NDArray[np.bool
     return np.asarray(phased[r, s], dtype=np.bool_)
 
 
+def _allele_column(columns: _Columns, name: str, dictionary: pa.Array) -> pa.DictionaryArray:
+    """REF or ALT of each row as a dictionary over the chromosome's alleles: no string per call."""
+    index = columns.column(name) if columns.data else np.zeros(0, np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32()), dictionary)
+
+
 def _by_position(table: pa.Table) -> pa.Table:
     """Rows come in file order, already sorted unless normalisation moved a POS; sort only then."""
     pos = table["pos"].to_numpy()
@@ -515,6 +521,7 @@ class _ChromState:
         self.sites = _Columns()
         self.spans = _Columns()
         self.seen: set[tuple[int, str, str]] = set()
+        self.n_alleles = 0  # alleles (variants rows) so far: calls and sites refer to them by index
         # observed ploidy votes per (is_par): [haploid, diploid] counts per sample
         self.votes = {False: np.zeros((n_samples, 2), np.int64), True: np.zeros((n_samples, 2), np.int64)}
 

@@ -507,11 +507,14 @@ def _commit_catalog(
                     n_samples=n,
                 )
             )
-        for sid, rec in zip(plan.sample_ids, plan.samples, strict=True):
-            subject = repo.get_or_create_subject(
-                session, pseudonym=pseudonymise(key, rec.subject_id), sex=rec.sex.value
-            )
-            sample_centre = repo.get_or_create_centre(session, rec.centre)
+        pseudonyms = [pseudonymise(key, rec.subject_id) for rec in plan.samples]
+        subjects = repo.get_or_create_subjects(
+            session, [(p, rec.sex.value) for p, rec in zip(pseudonyms, plan.samples, strict=True)]
+        )
+        centres = {name: repo.get_or_create_centre(session, name) for name in {rec.centre for rec in plan.samples}}
+        for sid, rec, pseudonym in zip(plan.sample_ids, plan.samples, pseudonyms, strict=True):
+            subject = subjects[pseudonym]
+            sample_centre = centres[rec.centre]
             session.add(
                 m.Sample(
                     id=sid,

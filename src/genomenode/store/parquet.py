@@ -50,7 +50,9 @@ def write_part(root: Path, *, table: str, assembly: str, chrom: str, name: str, 
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(final.name + ".tmp")
     if "ref" in data.column_names and data.num_rows:
-        longest = pc.max(pc.utf8_length(data["ref"])).as_py()
+        refs = data["ref"].combine_chunks()
+        values = refs.dictionary if pa.types.is_dictionary(refs.type) else refs
+        longest = pc.max(pc.utf8_length(values)).as_py()
         meta = dict(data.schema.metadata or {})
         meta[MAX_REF_LEN_KEY] = str(longest).encode()
         data = data.replace_schema_metadata(meta)

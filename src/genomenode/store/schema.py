@@ -39,6 +39,14 @@ _KEY = (
     Column("ref", pa.string(), "normalised reference allele"),
     Column("alt", pa.string(), "normalised alternate allele (one per row)"),
 )
+# Tables with a row per call or per group repeat each allele many times: dictionary-encoded in
+# memory and in Parquet (readers such as Spark still see plain strings).
+_KEY_REPEATED = (
+    _KEY[0],
+    _KEY[1],
+    Column("ref", pa.dictionary(pa.int32(), pa.string()), "normalised reference allele"),
+    Column("alt", pa.dictionary(pa.int32(), pa.string()), "normalised alternate allele (one per row)"),
+)
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "variants": (
@@ -56,7 +64,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "calls": (
         Column("sample", pa.int32(), "catalog id of the sample (dictionary code)"),
         Column("file_id", pa.int32(), "catalog id of the ingested file"),
-        *_KEY,
+        *_KEY_REPEATED,
         Column("call_allele1", pa.int8(), "first allele: 0 ref, 1 this ALT, 2 another ALT, -1 missing"),
         Column("call_allele2", pa.int8(), "second allele, as call_allele1; -2 when the call is haploid"),
         Column("call_phased", pa.bool_(), "GT written with |"),
@@ -67,7 +75,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "site_counts": (
         Column("group_id", pa.int32(), "catalog id of the call group"),
-        *_KEY,
+        *_KEY_REPEATED,
         Column("an", pa.int32(), "called alleles of the group's samples at this record"),
         Column("ac", pa.int32(), "copies of this ALT"),
         Column("hom", pa.int32(), "calls homozygous for this ALT with ploidy ≥ 2"),
