@@ -95,3 +95,13 @@ def test_empty_node__health_is_ok_and_queries_say_what_to_do(tmp_path: Path) -> 
         assert c.get("/health").json()["datasets"] == 0
         body = c.get("/frequencies", params={"region": "chr1:1-100"}).json()
         assert "genomenode ingest" in body["error"]["message"]
+
+
+def test_variant__body_conforms_to_the_documented_model(client: TestClient) -> None:
+    # the route returns the service's dict without re-validation, so hold it to the schema here
+    from genomenode.api.models import VariantOut
+
+    first = client.get("/frequencies", params={"region": "22:16050000-16060000"}).json()["variants"][0]
+    body = client.get(f"/variants/{first['chrom']}-{first['pos']}-{first['ref']}-{first['alt']}").json()
+    VariantOut.model_validate(body, strict=False)
+    assert set(VariantOut.model_fields) <= set(body)
