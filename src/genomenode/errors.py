@@ -21,6 +21,14 @@ Each message says what was wrong, where (file, line, record) and what to do abou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+
+def listing(items: Sequence[str], limit: int = 5) -> str:
+    """`a, b, c and 7 more`: long lists in messages, shortened the same way everywhere."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
 
 class GenomenodeError(Exception):
     """Root of every error genomenode raises on purpose."""

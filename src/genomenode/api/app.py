@@ -101,14 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         answer = await run_in_threadpool(
             lambda: q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by, pass_only=pass_only)
         )
-        return {
-            "assembly": answer.assembly,
-            "scope": "national" if answer.scope == "*" else answer.scope,
-            "region": str(answer.region),
-            "gene": answer.gene.symbol if answer.gene else None,
-            "by": by,
-            "pass_only": pass_only,
-            "variants": [r.as_dict(by) for r in answer.rows],
-        }
+        return answer.as_dict()
 
     return app

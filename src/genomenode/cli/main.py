@@ -190,15 +190,7 @@ def frequencies(
         return
     by_name = by.value if by else None
     if format is Format.json:
-        doc = {
-            "assembly": answer.assembly,
-            "scope": "national" if answer.scope == "*" else answer.scope,
-            "region": str(answer.region),
-            "gene": answer.gene.symbol if answer.gene else None,
-            "by": by_name,
-            "pass_only": pass_only,
-            "variants": [r.as_dict(by_name) for r in answer.rows],
-        }
+        doc = answer.as_dict()
         typer.echo(json.dumps(doc, indent=1))
         return
     out = sys.stdout

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from genomenode.domain.samples import SampleRecord, Sex
-from genomenode.errors import DuplicateSampleError, SampleSheetError
+from genomenode.errors import DuplicateSampleError, SampleSheetError, listing
 
 _ALIASES = {
     "sample": "sample_id",
@@ -99,9 +99,18 @@ def match_sheet_to_vcf(
     """Every VCF sample must be in the sheet; the sheet may list samples of other files."""
     missing = [s for s in vcf_samples if s not in sheet]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise SampleSheetError(
-            f"{vcf}: samples not in the sample sheet {sheet_path}: {shown}; "
+            f"{vcf}: samples not in the sample sheet {sheet_path}: {listing(missing)}; "
             "add a row for each sample in the VCF's #CHROM line"
         )
     return [sheet[s] for s in vcf_samples]
+
+
+def check_sheet_used(sheet: dict[str, SampleRecord], vcf_samples: set[str], *, sheet_path: Path) -> None:
+    """A sheet row without a VCF column is a mix-up (wrong sheet, missing file): refuse it."""
+    extra = [s for s in sheet if s not in vcf_samples]
+    if extra:
+        raise SampleSheetError(
+            f"{sheet_path}: samples in the sheet but in none of the VCFs: {listing(extra)}; "
+            "remove them from the sheet or add their VCFs to this submission"
+        )

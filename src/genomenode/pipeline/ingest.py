@@ -34,13 +34,13 @@ from genomenode.errors import (
     DuplicateSampleError,
     GenomenodeError,
     InputError,
-    SampleSheetError,
     VcfFormatError,
+    listing,
 )
 from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
 from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
-from genomenode.ingest.samplesheet import default_records, match_sheet_to_vcf, read_sample_sheet
+from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
 from genomenode.ingest.vcf import VcfHeader, check_columns, iter_records, read_header
 from genomenode.settings import Settings
 from genomenode.store.lock import write_lock
@@ -179,15 +179,9 @@ def _ingest_locked(
                 samples = default_records(header.samples, centre=request.centre)
             bed = request.callable_regions or sibling_bed(path)
             plans.append(_Planned(path, header, checksum, samples, callable=read_bed(bed) if bed else None))
-        if sheet is not None:
+        if sheet is not None and request.sample_sheet is not None:
             listed = set(seen_samples) | {s for o in unchanged for s in read_header(o.path).samples}
-            extra = [s for s in sheet if s not in listed]
-            if extra:
-                shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-                raise SampleSheetError(
-                    f"{request.sample_sheet}: samples in the sheet but in none of the VCFs: {shown}; "
-                    "remove them from the sheet or add their VCFs to this submission"
-                )
+            check_sheet_used(sheet, listed, sheet_path=request.sample_sheet)
         if not plans:
             return IngestResult(
                 None,
@@ -306,10 +300,9 @@ def _check_already_loaded(
     if not replace:
         loaded = {s.sample_id for s in existing}
         culprits = ", ".join(str(p.path) for p in plans if any(s.sample_id in loaded for s in p.samples))
-        shown = ", ".join(sorted(loaded)[:5])
         raise DuplicateSampleError(
             f"{culprits}: {len(existing)} sample(s) already loaded in dataset {dataset} "
-            f"({shown}{'…' if len(existing) > 5 else ''}); pass --replace to supersede them"
+            f"({listing(sorted(loaded))}); pass --replace to supersede them"
         )
     files = {s.file_id for s in existing}
     incoming = set(ids)

@@ -35,6 +35,18 @@ class FrequencyAnswer:
     pass_only: bool
     rows: list[FrequencyRow]
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document the API and `frequencies --format json` both return."""
+        return {
+            "assembly": self.assembly,
+            "scope": "national" if self.scope == "*" else self.scope,
+            "region": str(self.region),
+            "gene": self.gene.symbol if self.gene else None,
+            "by": self.by,
+            "pass_only": self.pass_only,
+            "variants": [r.as_dict(self.by) for r in self.rows],
+        }
+
 
 @dataclass(frozen=True)
 class _CatalogState:
