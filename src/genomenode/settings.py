@@ -6,6 +6,7 @@ nodes in one process each get their own.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -28,6 +29,14 @@ class Settings(BaseSettings):
         description="Folder for the node's keys (pseudonymisation); default <data-dir>/secrets, mode 0700.",
     )
     query_threads: int = Field(default=2, ge=1, description="DuckDB threads per query.")
+    ingest_workers: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1),
+        ge=1,
+        description="Processes that build one large indexed (.tbi/.csi) VCF, each a stretch of positions.",
+    )
+    parallel_min_bytes: int = Field(
+        default=32 << 20, ge=0, description="Files smaller than this are read by one process (start-up costs more)."
+    )
 
     @property
     def store_root(self) -> Path:

@@ -105,3 +105,22 @@ def test_ingest__same_answers_with_a_sqlite_or_postgresql_catalog(catalog_url: s
     with NodeQueries(settings) as q:
         [summary] = q.datasets()
     assert (summary.n_samples, summary.n_files, summary.centres) == (1000, 2, ["centre-1", "centre-2"])
+
+
+def test_ingest__an_indexed_file_split_over_processes_counts_the_same(
+    tmp_path: Path, joint_reference: Counts, bcftools: str
+) -> None:
+    # GIVEN the joint 1000 Genomes file with a tabix index, and settings that split even it in two
+    import subprocess
+
+    copy = tmp_path / "joint.vcf.gz"  # the test file is plain gzip: BGZF it (same records) to index it
+    subprocess.run([bcftools, "view", "--no-version", "-Oz", "-o", str(copy), str(G1K_JOINT)], check=True)
+    subprocess.run([bcftools, "index", "--tbi", str(copy)], check=True)
+    settings = Settings(data_dir=tmp_path / "node", ingest_workers=2, parallel_min_bytes=0)
+    # WHEN it is ingested by two processes, each reading a stretch of chr22 through the index
+    result = ingest(settings, IngestRequest(files=[copy], dataset="1000g", centre="igsr"))
+    # THEN it really was split, and the counts are bcftools' exactly
+    pieces = {p.stem.rsplit("-", 1)[-1] for p in (settings.store_root / "site_counts").rglob("*.parquet")}
+    assert pieces == {"0", "1"}
+    assert national_counts(settings) == joint_reference
+    assert result.alleles == 9792 and result.files[0].report["records"] == 9750

@@ -68,6 +68,21 @@ class BuildReport:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def merge(cls, reports: Sequence[BuildReport]) -> BuildReport:
+        """One file's report from the reports of the pieces it was built in."""
+        out = cls()
+        for r in reports:
+            out.records += r.records
+            out.alleles += r.alleles
+            out.reference_blocks += r.reference_blocks
+            out.duplicate_alleles += r.duplicate_alleles
+            out.non_variant_alleles += r.non_variant_alleles
+            out.is_gvcf = out.is_gvcf or r.is_gvcf
+            for contig, n in r.skipped_contigs.items():
+                out.skipped_contigs[contig] = out.skipped_contigs.get(contig, 0) + n
+        return out
+
 
 class _Columns:
     """Column buffers for one chromosome; numpy pieces are concatenated once at the end."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,11 +228,18 @@ def format_as_int(values: npt.NDArray[Any]) -> npt.NDArray[np.int32]:
     return np.clip(out, -1, _INT32_MAX).astype(np.int32)
 
 
-def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] | None = None) -> Iterator[VcfRecord]:
+def iter_records(
+    path: Path,
+    header: VcfHeader,
+    *,
+    info_fields: frozenset[str] | None = None,
+    regions: list[tuple[str, int, int]] | None = None,
+) -> Iterator[VcfRecord]:
     """Yield records in file order; raise VcfFormatError at the first malformed or unsorted one.
 
-    `info_fields` limits which INFO keys are copied (None copies all): INFO is kept for provenance
-    and annotation (VEP CSQ, bcftools BCSQ), but copying it is the slowest part of reading.
+    `regions` (contig, first, last), in file order, reads only records whose POS lies in them,
+    through the file's index: how one file is split over processes. `info_fields` limits which
+    INFO keys are copied (None copies all).
     """
     vcf = _open(path)
     n = header.n_samples
@@ -241,7 +249,7 @@ def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] |
     last_pos = 0
     index = 0
     try:
-        iterator = iter(vcf)
+        iterator = iter(vcf) if regions is None else _in_regions(vcf, regions)
         while True:
             try:
                 rec = next(iterator)
@@ -279,6 +287,51 @@ def iter_records(path: Path, header: VcfHeader, *, info_fields: frozenset[str] |
             yield record
     finally:
         vcf.close()
+
+
+def _in_regions(vcf: Any, regions: list[tuple[str, int, int]]) -> Iterator[Any]:
+    for contig, first, last in regions:
+        for rec in vcf(f"{contig}:{first}-{last}"):
+            if first <= rec.POS <= last:  # the index also returns records that only overlap
+                yield rec
+
+
+def indexed_spans(path: Path, header: VcfHeader) -> list[tuple[str, int, int]] | None:
+    """(contig, first POS, last POS) of every contig with records, from the index; None if unindexed.
+
+    A few index seeks per contig (a binary search for the last record), never a scan.
+    """
+    if not any(path.with_name(path.name + ext).exists() for ext in (".tbi", ".csi")):
+        return None
+    vcf = _open(path)
+    try:
+        spans = []
+        for contig, length in header.contigs:
+            with warnings.catch_warnings():  # cyvcf2 warns for every contig the index has no data on
+                warnings.simplefilter("ignore", UserWarning)
+                first_rec = next(iter(vcf(contig)), None)
+            if first_rec is None:
+                continue
+            lo, hi = first_rec.POS, length or 2**29
+            while lo < hi:  # last position p with a record starting at ≥ p
+                mid = (lo + hi + 1) // 2
+                if any(mid <= r.POS for r in _first(vcf(f"{contig}:{mid}-{hi}"))):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            spans.append((contig, first_rec.POS, lo))
+        return spans
+    except Exception:  # an index htslib cannot use: read the file whole instead
+        return None
+    finally:
+        vcf.close()
+
+
+def _first(records: Any, n: int = 64) -> Iterator[Any]:
+    for i, rec in enumerate(records):
+        if i >= n:
+            return
+        yield rec
 
 
 def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: frozenset[str] | None) -> VcfRecord:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
 from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
-from genomenode.ingest.vcf import VcfHeader, check_columns, iter_records, read_header
+from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header
 from genomenode.settings import Settings
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, collect_garbage, write_part
@@ -225,10 +226,21 @@ def _ingest_locked(
 
     # 3. Build and write this run's parts; on any error remove them and re-raise.
     written: list[PartInfo] = []
-    reference = ReferenceGenome(request.reference) if request.reference else None
+    if request.reference is not None:
+        ReferenceGenome(request.reference).close()  # refuse an unreadable FASTA before any work
     try:
         for plan in plans:
-            _build_file(root, plan, assembly, run_id, reference, report, written)
+            _build_file(
+                root,
+                plan,
+                assembly,
+                run_id,
+                request.reference,
+                report,
+                written,
+                settings.ingest_workers,
+                settings.parallel_min_bytes,
+            )
         _checkpoint("after_parts")
         touched = sorted({p.chrom for p in written} | replaced_chroms)
         with Session() as session:
@@ -257,9 +269,6 @@ def _ingest_locked(
         for part in written:
             (root / part.path).unlink(missing_ok=True)
         raise
-    finally:
-        if reference is not None:
-            reference.close()
     outcomes = [FileOutcome(p.path, "ingested", len(p.samples), p.report.as_dict() if p.report else {}) for p in plans]
     return IngestResult(
         run_id,
@@ -321,47 +330,115 @@ def _build_file(
     plan: _Planned,
     assembly: Assembly,
     run_id: int,
-    reference: ReferenceGenome | None,
+    reference: Path | None,
     report: Progress,
     parts: list[PartInfo],
+    workers: int,
+    min_bytes: int,
 ) -> None:
-    """Stream one file into its parts, appending each to `parts` the moment it exists."""
+    """Stream one file into its parts, appending each to `parts` the moment it exists.
+
+    A large indexed file is cut by position into one piece per worker process (each parses only
+    its own records); every other file is read whole here.
+    """
+    base = f"{run_id:08d}-{plan.file_id:08d}"
+    pieces = _pieces(plan, workers, min_bytes)
+    jobs = [
+        _Job(root, plan, assembly, reference, f"{base}-{i}" if len(pieces) > 1 else base, piece)
+        for i, piece in enumerate(pieces)
+    ]
+    report(f"reading {plan.path.name}", 0, None)
+    # Fork the workers before any thread of ours exists: a child forked mid-lock can deadlock.
+    workers_pool = (
+        ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("fork"))
+        if len(jobs) > 1
+        else None
+    )
+    futures = [workers_pool.submit(_build_piece, job) for job in jobs] if workers_pool else []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # htslib drops extra sample columns silently; a text scan on the other core catches them
+        columns = pool.submit(check_columns, plan.path, plan.header.n_samples)
+        try:
+            if workers_pool is None:
+                reports = [_build_piece(jobs[0], parts)[1]]
+            else:
+                results = [f.result() for f in futures]
+                for piece_parts, _ in results:
+                    parts += piece_parts
+                reports = [r for _, r in results]
+        except BaseException:
+            if workers_pool is not None:  # stop the other workers before sweeping what they wrote
+                workers_pool.shutdown(wait=True, cancel_futures=True)
+            for stray in root.glob(f"*/*/*/part-{base}-*.parquet"):  # parts a failed worker wrote
+                stray.unlink(missing_ok=True)
+            raise
+        finally:
+            if workers_pool is not None:
+                workers_pool.shutdown(wait=True, cancel_futures=True)
+        problem = columns.result()
+    if problem:
+        raise VcfFormatError(problem)
+    plan.report = BuildReport.merge(reports)
+    report(f"reading {plan.path.name}", plan.report.records, plan.report.records)
+    if plan.report.alleles == 0 and plan.report.reference_blocks == 0:
+        raise InputError(f"{plan.path}: no records on chr1..chr22, chrX, chrY or chrM; nothing to ingest")
+
+
+def _pieces(plan: _Planned, workers: int, min_bytes: int) -> list[list[tuple[str, int, int]] | None]:
+    """Each worker's regions: every contig's data span cut into `workers` equal stretches."""
+    if workers < 2 or plan.path.stat().st_size < min_bytes:
+        return [None]
+    spans = indexed_spans(plan.path, plan.header)
+    if not spans:
+        return [None]
+    pieces: list[list[tuple[str, int, int]]] = [[] for _ in range(workers)]
+    for contig, first, last in spans:
+        bounds = np.linspace(first, last + 1, workers + 1).astype(np.int64)
+        for w in range(workers):
+            if bounds[w + 1] > bounds[w]:
+                pieces[w].append((contig, int(bounds[w]), int(bounds[w + 1]) - 1))
+    return [p for p in pieces if p] or [None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    root: Path
+    plan: _Planned
+    assembly: Assembly
+    reference: Path | None
+    name: str
+    regions: list[tuple[str, int, int]] | None
+
+
+def _build_piece(job: _Job, parts: list[PartInfo] | None = None) -> tuple[list[PartInfo], BuildReport]:
+    """Build one piece's parts (in this process, or in a worker: everything here is picklable)."""
+    plan = job.plan
     layout = FileLayout(
         file_id=plan.file_id,
-        assembly=assembly,
+        assembly=job.assembly,
         sample_ids=np.asarray(plan.sample_ids, np.int32),
         group_of_sample=np.asarray(plan.group_of_sample, np.int32),
         group_ids=np.asarray([g[0] for g in plan.groups], np.int32),
         sexes=[s.sex for s in plan.samples],
         callable_regions=plan.callable,
     )
-    builder = FileBuilder(plan.header, layout, fetch=reference.fetch if reference else None)
-    count = 0
-
-    def tick(_: Any) -> None:
-        nonlocal count
-        count += 1
-        if count % 2000 == 0:
-            report(f"reading {plan.path.name}", count, None)
-
-    name = f"{run_id:08d}-{plan.file_id:08d}"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # htslib drops extra sample columns silently; a text scan on the other core catches them
-        columns = pool.submit(check_columns, plan.path, plan.header.n_samples)
-        for tables in builder.build(iter_records(plan.path, plan.header), on_record=tick):
+    out = parts if parts is not None else []
+    reference = ReferenceGenome(job.reference) if job.reference else None
+    try:
+        builder = FileBuilder(plan.header, layout, fetch=reference.fetch if reference else None)
+        for tables in builder.build(iter_records(plan.path, plan.header, regions=job.regions)):
             for table in ("variants", "calls", "site_counts", "coverage"):
                 data: pa.Table = getattr(tables, table)
                 # recorded as soon as it exists, so a failure later in this file still removes it
-                parts.append(
-                    write_part(root, table=table, assembly=assembly.value, chrom=tables.chrom, name=name, data=data)
+                out.append(
+                    write_part(
+                        job.root, table=table, assembly=job.assembly.value, chrom=tables.chrom, name=job.name, data=data
+                    )
                 )
-        problem = columns.result()
-    if problem:
-        raise VcfFormatError(problem)
-    report(f"reading {plan.path.name}", count, count)
-    plan.report = builder.report
-    if builder.report.alleles == 0 and builder.report.reference_blocks == 0:
-        raise InputError(f"{plan.path}: no records on chr1..chr22, chrX, chrY or chrM; nothing to ingest")
+    finally:
+        if reference is not None:
+            reference.close()
+    return out, builder.report
 
 
 def _recompute_stats(
@@ -434,10 +511,10 @@ def _recompute_stats(
 
 
 def _file_id_of(path: str) -> int | None:
-    """Per-file parts are named part-<run>-<file>.parquet."""
+    """Per-file parts are named part-<run>-<file>[-<piece>].parquet."""
     stem = Path(path).stem.removeprefix("part-")
-    pieces = stem.split("-")
-    return int(pieces[1]) if len(pieces) == 2 else None
+    pieces = stem.split("-")  # run-file, or run-file-piece
+    return int(pieces[1]) if len(pieces) in (2, 3) else None
 
 
 def _commit_catalog(
