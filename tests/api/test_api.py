@@ -105,3 +105,12 @@ def test_variant__body_conforms_to_the_documented_model(client: TestClient) -> N
     body = client.get(f"/variants/{first['chrom']}-{first['pos']}-{first['ref']}-{first['alt']}").json()
     VariantOut.model_validate(body, strict=False)
     assert set(VariantOut.model_fields) <= set(body)
+
+
+@pytest.mark.parametrize("params", [{"region": "22:16050000-16060000"}, {"gene": "POTEH", "by": "sex"}])
+def test_frequencies__body_conforms_to_the_documented_model(client: TestClient, params: dict[str, str]) -> None:
+    from genomenode.api.models import FrequencyOut
+
+    body = client.get("/frequencies", params=params).json()
+    FrequencyOut.model_validate(body)
+    assert body["variants"] and set(FrequencyOut.model_fields) <= set(body)
