@@ -5,7 +5,8 @@ AN at an allele is summed over call groups; each group contributes exactly one o
 2. else its record of another allele at the same position (called alleles; this ALT counts as
    REF there, as `bcftools norm -m-` writes a split 1/2 call);
 3. else its coverage (a variant-only file's chromosome, a gVCF's reference block): the hom-ref
-   alleles it calls there; outside coverage it contributes nothing (unknown, not hom-ref).
+   alleles it calls there, from the span starting nearest the position where spans overlap;
+   outside coverage it contributes nothing (unknown, not hom-ref).
 This is what `bcftools merge | norm -m- | +fill-tags` counts on the joint call set, computed from
 the small per-file tables rather than from genotypes, one chromosome at a time, in DuckDB.
 """
@@ -32,7 +33,9 @@ other_site AS (
     ANTI JOIN sc ON sc.group_id = gp.group_id AND sc.pos = a.pos AND sc.ref = a.ref AND sc.alt = a.alt
 ),
 covered AS (
-    SELECT a.pos, a.ref, a.alt, c.group_id, max(c.an) AS an, 0 AS ac, 0 AS hom, 0 AS hemi
+    -- where spans overlap (a deletion record over the next reference record), the span that
+    -- starts nearest the position describes it: a caller writes a haploid 0 inside a het deletion
+    SELECT a.pos, a.ref, a.alt, c.group_id, arg_max(c.an, c.start) AS an, 0 AS ac, 0 AS hom, 0 AS hemi
     FROM alleles a JOIN cov c ON a.pos BETWEEN c.start AND c."end"
     ANTI JOIN group_pos gp ON gp.group_id = c.group_id AND gp.pos = a.pos
     GROUP BY ALL
