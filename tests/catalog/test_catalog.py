@@ -25,8 +25,7 @@ from genomenode.errors import AssemblyError, ConfigurationError, StoreError
 
 TABLES = set(m.Base.metadata.tables)
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-# Explicit ids for rows the helpers insert. (reserve_ids is tested on its own: on SQLite it must not
-# be called while the session holds uncommitted writes, which the helpers do.)
+# Explicit ids for rows the helpers insert, as the ingest inserts them.
 _ids = itertools.count(1000)
 
 
@@ -42,7 +41,7 @@ def _run(session: Session, *, at: datetime = T0) -> int:
 
 
 def _file(session: Session, dataset: m.Dataset, run_id: int, samples: dict[str, str], *, sha: str) -> m.VcfFile:
-    """A VCF file with `samples` (sample id -> centre), ids reserved as the ingest does."""
+    """A VCF file with `samples` (sample id -> centre), explicit ids as the ingest gives them."""
     centre = repo.get_or_create_centre(session, "centre-a")
     file_id = next(_ids)
     vcf = m.VcfFile(
@@ -94,10 +93,8 @@ def test_migrations_create_every_table_and_are_idempotent(catalog_url: str) -> N
             assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
             with engine.connect() as conn:
                 assert MigrationContext.configure(conn).get_current_revision() == "0001"
-                counters = conn.execute(select(m.IdCounter.name)).scalars().all()
         finally:
             engine.dispose()
-        assert sorted(counters) == sorted(m.ID_COUNTERS)
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:
@@ -187,28 +184,6 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 
 
 # -- ids and the commit point -----------------------------------------------------------------
-
-
-def test_reserved_ranges_are_disjoint_across_sessions(engine: Engine) -> None:
-    def reserve(n: int) -> range:
-        with Session(engine) as s:
-            return repo.reserve_ids(s, "samples", n)
-
-    with Session(engine) as a, Session(engine) as b:
-        a.execute(select(m.Dataset)).all()  # an open read transaction does not block a reservation
-        ranges = [
-            repo.reserve_ids(s, "samples", n) for s, n in zip(itertools.cycle((a, b)), (3, 1, 5, 2), strict=False)
-        ]
-        a.rollback()  # a reservation is committed on its own: the callers' transactions do not matter
-    with ThreadPoolExecutor(6) as pool:
-        ranges += pool.map(reserve, [4] * 30)
-    ids = [i for r in ranges for i in r]
-    assert len(ids) == len(set(ids)) == 3 + 1 + 5 + 2 + 4 * 30
-    with Session(engine) as s:
-        assert repo.reserve_ids(s, "samples", 0) == range(0)
-        assert repo.reserve_ids(s, "files", 2) == range(1, 3)
-        with pytest.raises(ValueError, match="no id counter"):
-            repo.reserve_ids(s, "nope", 1)
 
 
 def test_a_rolled_back_commit_transaction_leaves_nothing(engine: Engine) -> None:

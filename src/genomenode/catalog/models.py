@@ -5,8 +5,9 @@ Design notes, so later changes keep the properties the store relies on:
 * Constraint and index names come from one naming convention on the MetaData, so the hand-written
   Alembic migration and the models agree on SQLite and PostgreSQL alike.
 * The ids of ingest runs, VCF files, samples and call groups are embedded in Parquet *before* the
-  commit transaction, so they are never issued by the database on insert: the ingest reserves them
-  from `id_counters` (see `repository.reserve_ids`) and inserts them explicitly.
+  commit transaction, so they are never issued by the database on insert: the ingest, holding the
+  store's write lock, takes max(id) + 1 and inserts them explicitly (a crashed run's ids are simply
+  issued again, and nothing is written to the catalog before the commit).
 * `store_files` is the store's table of contents: a Parquet part is visible exactly while it has a
   row here with `removed_run_id` NULL.
 * Subjects are kept only as keyed pseudonyms; a raw subject identifier never reaches the catalog.
@@ -45,8 +46,6 @@ NAMING_CONVENTION = {
 
 ASSEMBLIES = ("GRCh37", "GRCh38")
 STORE_TABLES = ("variants", "calls", "site_counts", "coverage", "variant_stats")
-# Counters `reserve_ids` hands out; the initial migration seeds one row for each.
-ID_COUNTERS = ("ingest_runs", "files", "samples", "call_groups")
 
 
 def utcnow() -> datetime:
@@ -231,12 +230,3 @@ class StoreFile(Base):
     min_pos: Mapped[int | None] = mapped_column(Integer)
     max_pos: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class IdCounter(Base):
-    """The next free id of each kind the ingest embeds in Parquet before its commit."""
-
-    __tablename__ = "id_counters"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    next_value: Mapped[int] = mapped_column(BigInteger)

@@ -1,14 +1,12 @@
 """Small typed queries over a catalog `Session`, used by the ingest pipeline and the query layer.
 
-Functions here never commit, except `reserve_ids`, which works in a transaction of its own: the
-ingest embeds the ids it reserves in Parquet parts *before* its single commit transaction, so the
-reservation must outlive a crash (a gap in the ids is harmless; a reused id would not be).
+Functions here never commit: the caller's one transaction (an ingest's commit point) decides.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -17,13 +15,11 @@ from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from genomenode.catalog.database import SQLITE_BEGIN_OPTION
 from genomenode.catalog.models import (
     ASSEMBLIES,
     CallGroup,
     Centre,
     Dataset,
-    IdCounter,
     IngestRun,
     Sample,
     StoreFile,
@@ -297,36 +293,3 @@ def mark_store_files_removed(session: Session, *, ids: Collection[int], run_id: 
             f"{len(wanted) - changed} of {len(wanted)} store files to supersede are no longer live; "
             "another ingest changed the store meanwhile; run the ingest again"
         )
-
-
-# -- ids embedded in Parquet before the commit ------------------------------------------------
-
-
-def reserve_ids(session: Session, name: str, count: int) -> range:
-    """Reserve `count` consecutive ids from counter `name`, committed before this returns.
-
-    It runs on a connection of its own, not in the session's transaction, so the reservation is
-    durable whatever the caller does next, and is short: PostgreSQL's row lock (taken by the
-    UPDATE) and SQLite's write lock (BEGIN IMMEDIATE) are held only for two statements. On SQLite
-    do not call it while the session holds uncommitted writes: it would wait on that session's
-    lock and fail with "database is locked" after the busy timeout. Reserve first, then write.
-    """
-    if count < 0:
-        raise ValueError(f"cannot reserve {count} ids")
-    if count == 0:
-        return range(0)
-    engine = session.get_bind().engine
-    with engine.connect() as connection:
-        connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with connection.begin():
-            bumped = connection.execute(
-                update(IdCounter).where(IdCounter.name == name).values(next_value=IdCounter.next_value + count)
-            )
-            if bumped.rowcount != 1:
-                raise ValueError(f"no id counter {name!r}; the migrations create {_counter_names(connection)}")
-            end = connection.execute(select(IdCounter.next_value).where(IdCounter.name == name)).scalar_one()
-    return range(end - count, end)
-
-
-def _counter_names(connection: Any) -> Sequence[str]:
-    return list(connection.execute(select(IdCounter.name).order_by(IdCounter.name)).scalars())

@@ -1,4 +1,4 @@
-"""The initial catalog: datasets, samples, files, call groups, the store's file list and id counters.
+"""The initial catalog: datasets, samples, files, call groups, and the store's file list.
 
 Written by hand and frozen: it must not import the models, which will move on. Constraint names
 follow the naming convention in models.py, so later migrations can address them on both backends.
@@ -169,18 +169,9 @@ def upgrade() -> None:
         "store_files",
         ["table_name", "assembly", "chrom", "removed_run_id"],
     )
-    counters = op.create_table(
-        "id_counters",
-        sa.Column("name", sa.String(32), nullable=False),
-        sa.Column("next_value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_id_counters")),
-    )
-    # One row per counter, so reserving ids is a plain UPDATE that never races to INSERT.
-    op.bulk_insert(counters, [{"name": n, "next_value": 1} for n in ("ingest_runs", "files", "samples", "call_groups")])
 
 
 def downgrade() -> None:
-    op.drop_table("id_counters")
     op.drop_index(op.f("ix_store_files_table_name_assembly_chrom_removed_run_id"), table_name="store_files")
     op.drop_table("store_files")
     op.drop_index(op.f("ix_call_groups_file_id"), table_name="call_groups")
