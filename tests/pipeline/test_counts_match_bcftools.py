@@ -124,3 +124,27 @@ def test_ingest__an_indexed_file_split_over_processes_counts_the_same(
     assert pieces == {"0", "1"}
     assert national_counts(settings) == joint_reference
     assert result.alleles == 9792 and result.files[0].report["records"] == 9750
+
+
+def test_counts__equal_the_published_info_ac_an(joint_node: Settings, batches_node: Settings, bcftools: str) -> None:
+    # The 1000 Genomes release's own INFO/AC (one per ALT) and INFO/AN, as published.
+    import subprocess
+
+    from genomenode.ingest.normalize import trim
+
+    out = subprocess.run(
+        [bcftools, "query", "-f", "%CHROM\t%POS\t%REF\t%ALT\t%INFO/AC\t%INFO/AN\n", str(G1K_JOINT)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    published: dict[tuple[str, int, str, str], tuple[int, int]] = {}
+    for line in out.splitlines():
+        chrom, pos, ref, alts, acs, an = line.split("\t")
+        for alt, ac in zip(alts.split(","), acs.split(","), strict=True):
+            p, r, a = trim(int(pos), ref, alt)
+            published.setdefault((f"chr{chrom}", p, r, a), (int(ac), int(an)))
+    for node in (joint_node, batches_node):
+        ours = {k: (v[0], v[1]) for k, v in national_counts(node).items()}
+        carried = {k: v for k, v in published.items() if v[0] > 0 or node is joint_node}
+        assert ours == carried
