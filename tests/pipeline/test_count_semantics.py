@@ -161,3 +161,21 @@ def test_an__outside_a_callable_bed_absence_is_unknown(settings: Settings, tmp_p
     c = counts(settings)
     assert c[(100, "C", "T")] == (1, 2, 0, 0)  # B1 not callable at 100: unknown, not hom-ref
     assert c[(5000, "G", "A")] == (1, 4, 0, 0)  # A1 has no BED: hom-ref on all of chr1
+
+
+def test_an__a_polyploid_call_counts_every_called_allele(settings: Settings, tmp_path: Path) -> None:
+    # Worked by hand: `bcftools norm -m-` assumes diploid calls when it splits, so it is no oracle here.
+    f = vcf(
+        tmp_path / "p.vcf",
+        ["S1", "S2"],
+        [
+            "chr1\t3000\t.\tA\tG,T\t50\tPASS\t.\tGT\t0/1/2\t1/1",
+            "chr1\t3100\t.\tC\tA\t50\tPASS\t.\tGT\t1/1/1\t0/.",
+        ],
+    )
+    ingest(settings, IngestRequest(files=[f], dataset="d", centre="c"))
+    assert counts(settings) == {
+        (3000, "A", "G"): (3, 5, 1, 0),  # S1 one G of three alleles, S2 hom G
+        (3000, "A", "T"): (1, 5, 0, 0),
+        (3100, "C", "A"): (3, 4, 1, 0),  # S1 hom (three copies), S2 one called allele
+    }

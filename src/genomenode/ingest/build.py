@@ -171,23 +171,20 @@ class FileBuilder:
 
     # -- per chunk of records ---------------------------------------------------------------
     def _add_chunk(self, st: _ChromState, records: list[VcfRecord]) -> None:
-        """Count a chunk: biallelic diploid/haploid records vectorised, the rest one by one."""
+        """Count a chunk of records as one set of array operations: one item per real ALT (a
+        multi-allelic record is several items), or one for a record without a variant (a block)."""
         if not records:
             return
         chrom = st.chrom
         if self.fetch is not None:
             for rec in records:
                 self._check_ref(chrom, rec)
-        simple: list[tuple[VcfRecord, int]] = []
+        items: list[tuple[VcfRecord, int]] = []
         for rec in records:
             real = [k for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
             self.report.non_variant_alleles += len(rec.alts) - len(real)
-            if rec.gt.shape[1] > 2 or len(real) > 1:
-                self._add_record(st, chrom, rec)
-            else:
-                simple.append((rec, real[0] if real else 0))
-        if simple:
-            self._add_simple(st, chrom, simple)
+            items += [(rec, k) for k in real] or [(rec, 0)]
+        self._add_items(st, chrom, items)
 
     def _check_ref(self, chrom: str, rec: VcfRecord) -> None:
         assert self.fetch is not None
@@ -205,18 +202,20 @@ class FileBuilder:
             return left_align(chrom, rec.pos, rec.ref.upper(), alt.upper(), self.fetch)
         return trim(rec.pos, rec.ref.upper(), alt.upper())
 
-    def _add_simple(self, st: _ChromState, chrom: str, items: list[tuple[VcfRecord, int]]) -> None:
-        """Records with at most one real ALT and ploidy ≤ 2: every count is one array operation."""
+    def _add_items(self, st: _ChromState, chrom: str, items: list[tuple[VcfRecord, int]]) -> None:
+        """Every count of every (record, ALT) item is one array operation over items × samples."""
         recs = [r for r, _ in items]
         n = len(self.layout.sample_ids)
-        gt = K.stack_genotypes([r.gt for r in recs])
+        gt = K.stack_genotypes([r.gt for r in recs], width=max(2, max(r.gt.shape[1] for r in recs)))
         called, ploidy = K.called_and_ploidy(gt)
         group_called = K.group_sums(called, self._onehot)
-        self._vote_ploidy(st, chrom, recs, called, ploidy)
+        # a record's span and ploidy count once, however many ALTs it has
+        first = np.array([i == 0 or recs[i] is not recs[i - 1] for i in range(len(recs))])
+        self._vote_ploidy(st, chrom, [r for r, f in zip(recs, first, strict=True) if f], called[first], ploidy[first])
         st.spans.add(
-            start=np.array([r.pos for r in recs], np.int64),
-            end=np.array([r.end for r in recs], np.int64),
-            an=group_called,
+            start=np.array([r.pos for r, f in zip(recs, first, strict=True) if f], np.int64),
+            end=np.array([r.end for r, f in zip(recs, first, strict=True) if f], np.int64),
+            an=group_called[first],
         )
         k = np.array([kk for _, kk in items], np.int64)
         is_variant = k > 0
@@ -311,70 +310,6 @@ class FileBuilder:
             source_alts=",".join(rec.alts),
             source_allele=k,
         )
-
-    # -- the general path: multi-allelic or polyploid records --------------------------------
-    def _add_record(self, st: _ChromState, chrom: str, rec: VcfRecord) -> None:
-        layout = self.layout
-        gt = rec.gt
-        called = (gt >= 0).sum(axis=1)
-        ploidy = (gt != -2).sum(axis=1)
-        self._vote_ploidy(st, chrom, [rec], called[None, :], ploidy[None, :])
-        group_called = K.group_sums(called[None, :], self._onehot)[0]
-        st.spans.add(start=np.array([rec.pos], np.int64), end=np.array([rec.end], np.int64), an=group_called[None, :])
-        real = [(k, a) for k, a in enumerate(rec.alts, start=1) if a not in NON_VARIANT_ALLELES]
-        pass_filter = rec.filters in ("PASS", ".")
-        nonref_rows = np.flatnonzero((gt > 0).any(axis=1) | (gt == -1).any(axis=1))
-        n = len(layout.sample_ids)
-        for k, alt in real:
-            pos, ref, nalt = self._normalise(chrom, rec, alt)
-            if (pos, ref, nalt) in st.seen:
-                self.report.duplicate_alleles += 1
-                continue
-            st.seen.add((pos, ref, nalt))
-            self.report.alleles += 1
-            allele_id = st.n_alleles
-            st.n_alleles += 1
-            is_k = gt == k
-            ac = is_k.sum(axis=1)
-            hom = (ploidy >= 2) & (ac == ploidy)
-            hemi = (ploidy == 1) & (ac == 1)
-            g = self.n_groups
-            st.sites.add(
-                group=layout.group_ids.astype(np.int32),
-                pos=np.full(g, pos, dtype=np.int32),
-                allele=np.full(g, allele_id, np.int32),
-                an=group_called,
-                ac=K.group_sums(ac[None, :], self._onehot)[0],
-                hom=K.group_sums(hom[None, :], self._onehot)[0],
-                hemi=K.group_sums(hemi[None, :], self._onehot)[0],
-                pass_filter=np.full(g, pass_filter),
-            )
-            self._add_variant_row(st, rec, k, pos, ref, nalt)
-            rows = nonref_rows
-            if not rows.size:
-                continue
-            sub = gt[rows]
-            codes = np.where(sub == k, 1, np.where(sub > 0, 2, sub)).astype(np.int8)
-            if codes.shape[1] == 1:
-                codes = np.concatenate([codes, np.full((codes.shape[0], 1), -2, np.int8)], axis=1)
-            m = rows.size
-            dp = K.stack_format([rec.dp], n, [[0]])
-            gq = K.stack_format([rec.gq], n, [[0]])
-            ad = K.stack_format([rec.ad], n, [[0, k]])
-            st.calls.add(
-                sample=layout.sample_ids[rows],
-                pos=np.full(m, pos, dtype=np.int32),
-                allele=np.full(m, allele_id, np.int32),
-                a1=codes[:, 0],
-                a2=codes[:, 1],
-                phased=rec.phased[rows],
-                dp=format_as_int(dp[0, rows, 0]) if dp is not None else np.full(m, -1, np.int32),
-                gq=np.minimum(format_as_int(gq[0, rows, 0]), 32767).astype(np.int16)
-                if gq is not None
-                else np.full(m, -1, np.int16),
-                ad_ref=format_as_int(ad[0, rows, 0]) if ad is not None else np.full(m, -1, np.int32),
-                ad_alt=format_as_int(ad[0, rows, 1]) if ad is not None else np.full(m, -1, np.int32),
-            )
 
     # -- per chromosome ---------------------------------------------------------------------
     def _finish(self, st: _ChromState) -> ChromTables:

@@ -23,6 +23,8 @@ def group_sums(per_sample: npt.NDArray[Any], onehot: npt.NDArray[np.float64]) ->
 def called_and_ploidy(gt: npt.NDArray[np.int16]) -> tuple[Int, Int]:
     """Called alleles and ploidy per record × sample (element-wise on the two allele planes: a
     reduction along a length-2 axis is several times slower in numpy)."""
+    if gt.shape[2] != 2:  # polyploid records: the general (slower) reduction
+        return (gt >= 0).sum(axis=2), (gt != -2).sum(axis=2)
     a0, a1 = gt[:, :, 0], gt[:, :, 1]
     called = (a0 >= 0).view(np.int8) + (a1 >= 0).view(np.int8)
     ploidy = 2 - (a0 == -2).view(np.int8) - (a1 == -2).view(np.int8)
@@ -34,7 +36,10 @@ def allele_counts(
 ) -> tuple[Int, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Copies of each record's ALT `k`, homozygous-ALT and hemizygous-ALT calls, per record × sample."""
     kk = k[:, None]
-    ac = (gt[:, :, 0] == kk).view(np.int8) + (gt[:, :, 1] == kk).view(np.int8)
+    if gt.shape[2] == 2:
+        ac = (gt[:, :, 0] == kk).view(np.int8) + (gt[:, :, 1] == kk).view(np.int8)
+    else:
+        ac = (gt == kk[:, :, None]).sum(axis=2)
     hom = (ploidy >= 2) & (ac == ploidy)
     hemi = (ploidy == 1) & (ac == 1)
     return ac, hom, hemi
@@ -45,8 +50,11 @@ def sparse_calls(gt: npt.NDArray[np.int16], k: Int) -> tuple[Int, Int, npt.NDArr
 
     Codes relative to ALT k: 0 REF, 1 this ALT, 2 another ALT, -1 missing, -2 absent.
     """
-    a0, a1 = gt[:, :, 0], gt[:, :, 1]
-    keep = (a0 > 0) | (a1 > 0) | (a0 == -1) | (a1 == -1)
+    if gt.shape[2] == 2:
+        a0, a1 = gt[:, :, 0], gt[:, :, 1]
+        keep = (a0 > 0) | (a1 > 0) | (a0 == -1) | (a1 == -1)
+    else:
+        keep = ((gt > 0) | (gt == -1)).any(axis=2)
     r, s = np.nonzero(keep)
     raw = gt[r, s]
     codes = np.where(raw == k[r, None], 1, np.where(raw > 0, 2, raw)).astype(np.int8)
