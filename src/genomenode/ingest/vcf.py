@@ -1,4 +1,5 @@
-"""The one edge where genomenode touches htslib (through cyvcf2) to read VCF, bgzipped VCF and BCF.
+"""The edge where genomenode reads VCF, bgzipped VCF and BCF through htslib (cyvcf2); its twin
+`vcf_writer.py` writes them (for the synthetic cohort). No other module imports cyvcf2.
 
 Everything past this module sees plain Python values and numpy arrays. cyvcf2 raises bare
 `Exception`/`OSError` with htslib's wording; here they become `VcfFormatError` naming the file and
@@ -9,10 +10,9 @@ Sorting is checked here too, because only the reader sees records in file order.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,36 +367,3 @@ def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: fro
         gq=_format(rec, "GQ") if has["GQ"] else None,
         ad=_format(rec, "AD") if has["AD"] else None,
     )
-
-
-def read_sites(path: Path) -> list[tuple[str, int, str, str, list[str]]]:
-    """(chrom, pos, id, ref, alts) of every record: for reference site lists such as PharmCAT's."""
-    vcf = _open(path)
-    try:
-        return [(r.CHROM, r.POS, r.ID or ".", r.REF, list(r.ALT)) for r in vcf]
-    finally:
-        vcf.close()
-
-
-def write_vcf(path: Path, header_lines: list[str], records: Iterable[str]) -> None:
-    """Write a BGZF-compressed VCF through htslib, atomically (temp file, then rename).
-
-    `header_lines` ends with the #CHROM line; `records` are tab-separated VCF lines. htslib parses
-    each one, so a malformed line fails here rather than at a reader.
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    template = path.with_name(path.name + ".header.vcf")
-    template.write_text("\n".join(header_lines) + "\n")
-    try:
-        source = cyvcf2.VCF(str(template))
-        writer = cyvcf2.Writer(str(tmp), source, mode="wz")
-        try:
-            for line in records:
-                writer.write_record(writer.variant_from_string(line))
-        finally:
-            writer.close()
-            source.close()
-        os.replace(tmp, path)
-    finally:
-        template.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
