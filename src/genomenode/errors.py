@@ -14,7 +14,11 @@
     ├── NotFoundError (LookupError)      a dataset/variant that does not exist
     ├── StoreError                       the store on disk is inconsistent or locked
     │   └── StoreLockedError
-    └── ConfigurationError               settings that cannot work (missing gene models, bad URL)
+    ├── ConfigurationError               settings that cannot work (missing gene models, bad URL, unsafe production)
+    ├── AuthenticationError              no valid identity: bad, expired or untrusted token or visa (401)
+    ├── AccessDeniedError (PermissionError)  a known caller asking for more than policy allows (403)
+    ├── AuditUnavailableError            the audit log cannot be written: nothing is sent (503)
+    └── AuditChainError                  the audit log was altered, removed from or reordered
 
 Each message says what was wrong, where (file, line, record) and what to do about it.
 """
@@ -88,3 +92,23 @@ class StoreLockedError(StoreError):
 
 class ConfigurationError(GenomenodeError):
     """Settings that cannot work."""
+
+
+class AuthenticationError(GenomenodeError):
+    """No valid identity: a token or visa that is malformed, expired, untrusted or badly signed."""
+
+
+class AccessDeniedError(GenomenodeError, PermissionError):
+    """The caller is known but policy does not let them do this.
+
+    Object-level denials (another region's sample) raise NotFoundError instead, so the answer is
+    the same as for an id that does not exist.
+    """
+
+
+class AuditUnavailableError(GenomenodeError):
+    """The audit log cannot be written; the request fails before any individual-level data leaves."""
+
+
+class AuditChainError(GenomenodeError):
+    """An audit log entry was altered, removed or reordered; the message names the first bad entry."""

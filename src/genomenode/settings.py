@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,10 +39,60 @@ class Settings(BaseSettings):
         default=32 << 20, ge=0, description="Files smaller than this are read by one process (start-up costs more)."
     )
 
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start with missing or default keys, open CORS or audit logging off.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The node's own URL: the issuer (iss) of the tokens it signs and the base of its JWKS.",
+    )
+    token_audience: str = Field(
+        default="genomenode", description="The audience (aud) every accepted bearer token must name."
+    )
+    token_lifetime_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="Lifetime of the tokens `genomenode token issue` signs."
+    )
+    trusted_issuers_file: Path | None = Field(
+        default=None,
+        description="JSON list of outside OIDC and visa issuers and their JWKS (docs/security.md); none by default.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API; '*' is refused in production."
+    )
+    audit_enabled: bool = Field(
+        default=True, description="Write the hash-chained audit log; production refuses to start without it."
+    )
+    small_count_floor: int = Field(
+        default=5, ge=1, description="Counts from 1 to this minus one are hidden from callers below CONTROLLED."
+    )
+
     @property
     def store_root(self) -> Path:
         return self.data_dir / "store"
 
     @property
+    def secrets_root(self) -> Path:
+        return self.secrets_dir or self.data_dir / "secrets"
+
+    @property
     def pseudonym_key_path(self) -> Path:
-        return (self.secrets_dir or self.data_dir / "secrets") / "pseudonym.key"
+        return self.secrets_root / "pseudonym.key"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The node's private JWK (ES256) for the tokens it issues."""
+        return self.secrets_root / "token-signing.jwk"
+
+    @property
+    def crypt4gh_key_paths(self) -> tuple[Path, Path]:
+        """The node's Crypt4GH (secret, public) key pair for the encrypted archive."""
+        return self.secrets_root / "archive.c4gh.sec", self.secrets_root / "archive.c4gh.pub"
+
+    @property
+    def archive_root(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def audit_log_path(self) -> Path:
+        return self.data_dir / "audit" / "audit.jsonl"

@@ -92,7 +92,7 @@ def test_migrations_create_every_table_and_are_idempotent(catalog_url: str) -> N
         try:
             assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
             with engine.connect() as conn:
-                assert MigrationContext.configure(conn).get_current_revision() == "0001"
+                assert MigrationContext.configure(conn).get_current_revision() == db.HEAD_REVISION
         finally:
             engine.dispose()
 

@@ -46,6 +46,8 @@ NAMING_CONVENTION = {
 
 ASSEMBLIES = ("GRCh37", "GRCh38")
 STORE_TABLES = ("variants", "calls", "site_counts", "coverage", "variant_stats")
+SECURITY_LEVELS = ("PUBLIC", "REGISTERED", "CONTROLLED")
+ROLES = ("registered", "researcher", "clinician", "submitter", "steward", "admin")
 
 
 def utcnow() -> datetime:
@@ -90,30 +92,42 @@ class Base(DeclarativeBase):
 
 class Dataset(Base):
     __tablename__ = "datasets"
-    __table_args__ = (_one_of("assembly", ASSEMBLIES),)
+    __table_args__ = (_one_of("assembly", ASSEMBLIES), _one_of("security_level", SECURITY_LEVELS))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     assembly: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who may see what of it (issue 3): individual-level data only ever under CONTROLLED rules;
+    # the level sets the most an anonymous or registered caller gets of its aggregates.
+    security_level: Mapped[str] = mapped_column(String(16), default="CONTROLLED")
+    # The dataset's own data-use conditions, DUO codes as `access.duo.parse_data_use` reads them.
+    data_use: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of strings
 
 
 class Centre(Base):
+    """A submitting centre, in one healthcare region (a clinician sees their region's patients)."""
+
     __tablename__ = "centres"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
+    region: Mapped[str] = mapped_column(String(128), default="")
 
 
 class Subject(Base):
     """A person, known only by the node's keyed HMAC of their identifier."""
 
     __tablename__ = "subjects"
+    __table_args__ = (_one_of("status", ("active", "erased")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     sex: Mapped[str] = mapped_column(String(16))
+    # 'erased': the person's genotypes are gone from the store; the row stays so an audit entry
+    # and a later re-submission can be recognised, with nothing that identifies them beyond the HMAC.
+    status: Mapped[str] = mapped_column(String(16), default="active")
 
 
 class IngestRun(Base):
@@ -200,6 +214,11 @@ class CallGroup(Base):
     sex: Mapped[str] = mapped_column(String(16))
     centre: Mapped[str] = mapped_column(String(128))
     n_samples: Mapped[int] = mapped_column(Integer)
+    # How the group's counts enter the statistics: 1 normally; 0 for a one-person group whose
+    # person withdrew; -1 for an exclusion group, which holds one withdrawn person's own share of
+    # a larger group's counts (same stratum), so the sum leaves them out exactly.
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    excludes_sample_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class StoreFile(Base):
@@ -230,3 +249,103 @@ class StoreFile(Base):
     min_pos: Mapped[int | None] = mapped_column(Integer)
     max_pos: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class User(Base):
+    """A person the node knows by (issuer, subject), with the roles and bindings policy reads.
+
+    Tokens only say who the caller is; what they may do is read here at request time, so a
+    revocation takes effect at once rather than when a token expires.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    roles: Mapped[str] = mapped_column(String(255), default="")  # comma-separated, from ROLES
+    region: Mapped[str | None] = mapped_column(String(128))  # clinicians
+    centre: Mapped[str | None] = mapped_column(String(128))  # submitters
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Project(Base):
+    """An approved research project; its purpose is matched against every sample's consent."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    purpose: Mapped[str] = mapped_column(Text, default="{}")  # JSON: access.duo.ResearchPurpose fields
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Grant(Base):
+    """A data access committee's decision: a project may use a dataset, until revoked or expired."""
+
+    __tablename__ = "grants"
+    __table_args__ = (Index("ix_grants_project_id_dataset_id", "project_id", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    granted_by: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Consent(Base):
+    """One recorded consent of a subject; the newest row is in force, older rows are history."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        Index("ix_consents_subject_id", "subject_id"),
+        _one_of("status", ("given", "withdrawn")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of DUO codes
+    status: Mapped[str] = mapped_column(String(16))
+    signed_on: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(255), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(255), default="")
+
+
+class ArchivedFile(Base):
+    """A submitted file as kept, Crypt4GH-encrypted under the node's key (path relative to the archive)."""
+
+    __tablename__ = "archived_files"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("vcf_files.id"), primary_key=True, autoincrement=False)
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    plaintext_sha256: Mapped[str] = mapped_column(String(64))
+    encrypted_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PolicyState(Base):
+    """One row: a counter bumped by every grant, revocation, consent or user change.
+
+    Cached authorisation decisions are keyed by it, so a change is seen by the next request.
+    """
+
+    __tablename__ = "policy_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

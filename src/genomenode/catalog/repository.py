@@ -53,6 +53,8 @@ class CallGroupRow:
     sex: str
     centre: str
     n_samples: int
+    weight: int = 1
+    excludes_sample_id: int | None = None
 
 
 def _chunks(values: Collection[T]) -> Iterator[list[T]]:
@@ -149,7 +151,7 @@ def list_datasets(session: Session) -> list[DatasetSummary]:
 
 
 def get_or_create_centre(session: Session, name: str) -> Centre:
-    return _get_or_create(session, select(Centre).where(Centre.name == name), lambda: Centre(name=name))
+    return _get_or_create(session, select(Centre).where(Centre.name == name), lambda: Centre(name=name, region=name))
 
 
 def get_or_create_subject(session: Session, *, pseudonym: str, sex: str) -> Subject:
@@ -228,7 +230,9 @@ def call_groups(session: Session, *, assembly: str, dataset_ids: Collection[int]
     if dataset_ids is not None:
         query = query.where(CallGroup.dataset_id.in_(list(dataset_ids)))
     return [
-        CallGroupRow(g.id, g.file_id, dataset, g.population, g.sex, g.centre, g.n_samples)
+        CallGroupRow(
+            g.id, g.file_id, dataset, g.population, g.sex, g.centre, g.n_samples, g.weight, g.excludes_sample_id
+        )
         for g, dataset in session.execute(query).all()
     ]
 
