@@ -67,3 +67,34 @@ def write_vcf(path: Path, header_lines: list[str], records: Iterable[str]) -> No
     finally:
         template.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
+
+
+def write_without_samples(src: Path, dest: Path, drop: Iterable[str]) -> int:
+    """Copy the VCF/BCF `src` to `dest` (BGZF VCF) without the columns named in `drop`.
+
+    Erasure keeps the rest of a submitted file and removes one person: htslib subsets the
+    samples as it reads, so the dropped columns are never in memory as text. Returns the number of
+    records written; INFO is copied as submitted.
+    """
+    unwanted = set(drop)
+    try:
+        source = cyvcf2.VCF(str(src))
+    except Exception as exc:
+        raise VcfFormatError(f"{src}: cannot open as VCF ({exc})") from exc
+    try:
+        keep = [s for s in source.samples if s not in unwanted]
+        missing = unwanted - set(source.samples)
+        if missing:
+            raise VcfFormatError(f"{src}: no sample column(s) {', '.join(sorted(missing))} to remove")
+        source.set_samples(keep)
+        writer = cyvcf2.Writer(str(dest), source, mode="wz")
+        n = 0
+        try:
+            for record in source:
+                writer.write_record(record)
+                n += 1
+        finally:
+            writer.close()
+        return n
+    finally:
+        source.close()

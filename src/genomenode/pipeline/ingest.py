@@ -25,9 +25,12 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
 
+from genomenode.access.audit import AuditEvent, AuditLog
+from genomenode.access.crypt import ArchivedFile, archive_file, load_or_create_archive_keys
 from genomenode.access.pseudonym import load_or_create_key, pseudonymise
 from genomenode.catalog import models as m
 from genomenode.catalog import repository as repo
+from genomenode.catalog import sharing
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
 from genomenode.domain.assembly import Assembly, assembly_evidence, resolve_assembly
 from genomenode.domain.samples import SampleRecord
@@ -43,10 +46,10 @@ from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
 from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header
+from genomenode.pipeline.restats import file_id_of, recompute_stats
 from genomenode.settings import Settings
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, collect_garbage, write_part
-from genomenode.store.stats import compute_stats
 
 Progress = Callable[[str, int, int | None], None]
 GRACE_SECONDS = 600.0  # superseded parts stay readable this long for queries already running
@@ -63,6 +66,8 @@ class IngestRequest:
     replace: bool = False
     callable_regions: Path | None = None  # BED for every file; else a sibling <file>.callable.bed
     command: str = ""
+    actor: str = "local"  # who submits, as the audit log names them
+    role: str = "admin"
 
 
 @dataclass
@@ -180,6 +185,7 @@ def _ingest_locked(
                 samples = default_records(header.samples, centre=request.centre)
             bed = request.callable_regions or sibling_bed(path)
             plans.append(_Planned(path, header, checksum, samples, callable=read_bed(bed) if bed else None))
+        _refuse_erased(session, settings, plans)
         if sheet is not None and request.sample_sheet is not None:
             listed = set(seen_samples) | {s for o in unchanged for s in read_header(o.path).samples}
             check_sheet_used(sheet, listed, sheet_path=request.sample_sheet)
@@ -200,7 +206,7 @@ def _ingest_locked(
         replaced_chroms = {
             f.chrom
             for f in repo.live_store_files(session, table_name="site_counts", assembly=assembly.value)
-            if _file_id_of(f.path) in replaced_files
+            if file_id_of(f.path) in replaced_files
         }
 
     # 2. Issue ids. We hold the write lock, so max(id) + 1 is ours alone and nothing is written
@@ -226,6 +232,7 @@ def _ingest_locked(
 
     # 3. Build and write this run's parts; on any error remove them and re-raise.
     written: list[PartInfo] = []
+    archived: dict[int, ArchivedFile] = {}
     if request.reference is not None:
         ReferenceGenome(request.reference).close()  # refuse an unreadable FASTA before any work
     try:
@@ -255,19 +262,46 @@ def _ingest_locked(
                 for p in plans
                 for g in p.groups
             ]
-            stats_parts, superseded = _recompute_stats(
+            stats_parts, superseded = recompute_stats(
                 root, session, assembly, touched, written, new_groups, run_id, replaced_files, report
             )
         written += stats_parts
+        archived.update(_archive(settings, plans, report))
         _checkpoint("before_commit")
         key = load_or_create_key(settings.pseudonym_key_path)
+        AuditLog(settings.audit_log_path, enabled=settings.audit_enabled).append(
+            AuditEvent(
+                action="ingest",
+                actor=request.actor,
+                role=request.role,
+                target=request.dataset,
+                outcome="done",
+                details={
+                    "run": run_id,
+                    "centre": request.centre,
+                    "files": len(plans),
+                    "samples": sum(len(p.samples) for p in plans),
+                },
+            )
+        )
         # 4. The commit point: one catalog transaction names every new part.
         with Session() as session, session.begin():
             _commit_catalog(session, request, assembly, run_id, plans, written, superseded, replaced_files, key)
+            for file_id, a in archived.items():
+                session.add(
+                    m.ArchivedFile(
+                        file_id=file_id,
+                        path=str(a.path.relative_to(settings.archive_root)),
+                        plaintext_sha256=a.plaintext_sha256,
+                        encrypted_bytes=a.encrypted_bytes,
+                    )
+                )
         _checkpoint("after_commit")
     except BaseException:
         for part in written:
             (root / part.path).unlink(missing_ok=True)
+        for a in archived.values():
+            a.path.unlink(missing_ok=True)
         raise
     outcomes = [FileOutcome(p.path, "ingested", len(p.samples), p.report.as_dict() if p.report else {}) for p in plans]
     return IngestResult(
@@ -279,6 +313,49 @@ def _ingest_locked(
         alleles=sum(p.report.alleles for p in plans if p.report),
         seconds=time.monotonic() - started,
     )
+
+
+def _refuse_erased(session: Any, settings: Settings, plans: list[_Planned]) -> None:
+    """A person erased at their request is not taken back by a later submission."""
+    if not plans or not settings.pseudonym_key_path.exists():
+        return  # no key yet: nobody was ever pseudonymised here, so nobody was erased (and no key is made)
+    key = load_or_create_key(settings.pseudonym_key_path)
+    for plan in plans:
+        by_pseudonym = {pseudonymise(key, rec.subject_id): rec.sample_id for rec in plan.samples}
+        erased = sharing.erased_among(session, by_pseudonym)
+        if erased:
+            names = sorted(by_pseudonym[p] for p in erased)
+            raise InputError(
+                f"{plan.path}: sample(s) {listing(names)} belong to a person erased from the node at their "
+                "request; remove them from the file and the sample sheet (bcftools view -s ^SAMPLE) and submit again"
+            )
+
+
+def _archive(settings: Settings, plans: list[_Planned], report: Progress) -> dict[int, ArchivedFile]:
+    """Keep each submitted file as it came, Crypt4GH-encrypted under the node's archive key.
+
+    Written before the commit like the parts, and removed with them if the run fails; an
+    archive file no catalog row names is an orphan, never a half-visible submission.
+    """
+    keys = load_or_create_archive_keys(*settings.crypt4gh_key_paths)
+    out: dict[int, ArchivedFile] = {}
+    try:
+        for plan in plans:
+            report(f"archiving {plan.path.name}", 0, None)
+            dest = settings.archive_root / f"{plan.file_id:08d}-{plan.sha256[:16]}{_suffix(plan.path)}.c4gh"
+            out[plan.file_id] = archive_file(plan.path, dest, keys, replace=True)
+            if out[plan.file_id].plaintext_sha256 != plan.sha256:
+                raise InputError(f"{plan.path} changed while it was being ingested; send it again")
+    except BaseException:
+        for a in out.values():
+            a.path.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return next((s for s in (".g.vcf.gz", ".vcf.gz", ".vcf.bgz", ".vcf", ".bcf") if name.endswith(s)), "")
 
 
 def _next_id(session: Any, model: Any) -> int:
@@ -441,82 +518,6 @@ def _build_piece(job: _Job, parts: list[PartInfo] | None = None) -> tuple[list[P
     return out, builder.report
 
 
-def _recompute_stats(
-    root: Path,
-    session: Any,
-    assembly: Assembly,
-    chroms: list[str],
-    new_parts: list[PartInfo],
-    new_groups: list[dict[str, Any]],
-    run_id: int,
-    replaced_files: set[int],
-    report: Progress,
-) -> tuple[list[PartInfo], list[int]]:
-    """Rewrite variant_stats for the chromosomes this run touches, from the live + new per-file parts."""
-    groups = [
-        {
-            "group_id": g.group_id,
-            "dataset": g.dataset,
-            "population": g.population,
-            "sex": g.sex,
-            "centre": g.centre,
-        }
-        for g in repo.call_groups(session, assembly=assembly.value)
-        if g.file_id not in replaced_files
-    ] + new_groups
-    group_table = pa.Table.from_pylist(
-        groups,
-        schema=pa.schema(
-            [
-                ("group_id", pa.int32()),
-                ("dataset", pa.string()),
-                ("population", pa.string()),
-                ("sex", pa.string()),
-                ("centre", pa.string()),
-            ]
-        ),
-    )
-    out: list[PartInfo] = []
-    superseded: list[int] = []
-    for i, chrom in enumerate(chroms):
-        report("computing allele frequencies", i, len(chroms))
-        files: dict[str, list[Path]] = {"site_counts": [], "coverage": [], "variants": []}
-        for table in files:
-            live = repo.live_store_files(session, table_name=table, assembly=assembly.value, chrom=chrom)
-            files[table] += [root / f.path for f in live if _file_id_of(f.path) not in replaced_files]
-            files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
-        stats = compute_stats(
-            chrom=chrom,
-            site_files=files["site_counts"],
-            coverage_files=files["coverage"],
-            variant_files=files["variants"],
-            groups=group_table,
-        )
-        out.append(
-            write_part(
-                root,
-                table="variant_stats",
-                assembly=assembly.value,
-                chrom=chrom,
-                name=f"{run_id:08d}",
-                data=stats,
-            )
-        )
-        superseded += [
-            f.id
-            for f in repo.live_store_files(session, table_name="variant_stats", assembly=assembly.value, chrom=chrom)
-        ]
-    report("computing allele frequencies", len(chroms), len(chroms))
-    return out, superseded
-
-
-def _file_id_of(path: str) -> int | None:
-    """Per-file parts are named part-<run>-<file>[-<piece>].parquet."""
-    stem = Path(path).stem.removeprefix("part-")
-    pieces = stem.split("-")  # run-file, or run-file-piece
-    return int(pieces[1]) if len(pieces) in (2, 3) else None
-
-
 def _commit_catalog(
     session: Any,
     request: IngestRequest,
@@ -582,6 +583,7 @@ def _commit_catalog(
             session, [(p, rec.sex.value) for p, rec in zip(pseudonyms, plan.samples, strict=True)]
         )
         centres = {name: repo.get_or_create_centre(session, name) for name in {rec.centre for rec in plan.samples}}
+        _record_sheet_consents(session, plan, pseudonyms, subjects, now)
         for sid, rec, pseudonym in zip(plan.sample_ids, plan.samples, pseudonyms, strict=True):
             subject = subjects[pseudonym]
             sample_centre = centres[rec.centre]
@@ -605,7 +607,7 @@ def _commit_catalog(
         f.id
         for table in ("variants", "calls", "site_counts", "coverage")
         for f in repo.live_store_files(session, table_name=table, assembly=assembly.value)
-        if _file_id_of(f.path) in replaced_files
+        if file_id_of(f.path) in replaced_files
     ]
     repo.mark_store_files_removed(session, ids=[*superseded, *replaced_parts], run_id=run_id)
     for part in parts:
@@ -624,6 +626,32 @@ def _commit_catalog(
                 created_at=now,
             )
         )
+
+
+def _record_sheet_consents(
+    session: Any, plan: _Planned, pseudonyms: list[str], subjects: dict[str, m.Subject], now: datetime
+) -> None:
+    """A sample sheet's consent column becomes a subject's first recorded consent.
+
+    Only for subjects with none on record: a later submission never overrides what a steward
+    recorded (a withdrawal stays a withdrawal). "unknown" records nothing: no research use.
+    """
+    have = sharing.current_consents(session, [s.id for s in subjects.values()])
+    for rec, pseudonym in zip(plan.samples, pseudonyms, strict=True):
+        subject = subjects[pseudonym]
+        codes = [c.strip() for c in rec.consent.replace(",", ";").split(";") if c.strip()]
+        if subject.id in have or not codes or codes == ["unknown"]:
+            continue
+        have[subject.id] = sharing.record_consent(
+            session,
+            subject=subject,
+            codes=codes,
+            status="given",
+            by="ingest",
+            source=f"sample sheet of {plan.path.name}",
+            bump=False,
+        )
+    sharing.bump_policy_version(session)
 
 
 __all__ = ["FileOutcome", "GenomenodeError", "IngestRequest", "IngestResult", "ingest"]

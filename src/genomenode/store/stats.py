@@ -44,7 +44,10 @@ contrib AS (
     SELECT * FROM explicit UNION ALL SELECT * FROM other_site UNION ALL SELECT * FROM covered
 ),
 labelled AS (
-    SELECT c.*, g.dataset, g.population, g.sex, g.centre
+    -- weight: 1 normally, -1 for a withdrawn person's share of their group, 0 for a withdrawn
+    -- group of one (see catalog.models.CallGroup)
+    SELECT c.pos, c.ref, c.alt, c.group_id, c.an * g.weight AS an, c.ac * g.weight AS ac,
+           c.hom * g.weight AS hom, c.hemi * g.weight AS hemi, g.dataset, g.population, g.sex, g.centre
     FROM contrib c JOIN groups g ON g.group_id = c.group_id
 ),
 agg AS (
@@ -92,7 +95,7 @@ def compute_stats(
 ) -> pa.Table:
     """The variant_stats rows of one chromosome, from that chromosome's live per-file parts.
 
-    `groups` has columns group_id, dataset, population, sex, centre for every live call group.
+    `groups` has columns group_id, dataset, population, sex, centre, weight for every live call group.
     """
     if not site_files:
         return arrow_schema("variant_stats").empty_table()

@@ -1,0 +1,116 @@
+"""Rewrite the precomputed statistics of some chromosomes from the live per-file parts.
+
+Shared by ingest (the chromosomes a run touches) and consent changes (the chromosomes a
+withdrawn person's files cover), so both produce the numbers one way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from genomenode.catalog import repository as repo
+from genomenode.domain.assembly import Assembly
+from genomenode.store.parquet import PartInfo, write_part
+from genomenode.store.stats import compute_stats
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def recompute_stats(
+    root: Path,
+    session: Any,
+    assembly: Assembly,
+    chroms: list[str],
+    new_parts: list[PartInfo],
+    new_groups: list[dict[str, Any]],
+    run_id: int,
+    replaced_files: set[int],
+    report: Progress,
+    *,
+    weights: Mapping[int, int] | None = None,
+    drop_groups: Collection[int] = (),
+    replaced_parts: Collection[int] = (),
+    name: str | None = None,
+) -> tuple[list[PartInfo], list[int]]:
+    """Rewrite variant_stats for `chroms` from the live + new per-file parts.
+
+    `weights` overrides the catalog's weight of existing groups (a withdrawal not yet committed);
+    returns the new parts and the ids of the stats parts they supersede.
+    """
+    weights = weights or {}
+    groups = [
+        {
+            "group_id": g.group_id,
+            "dataset": g.dataset,
+            "population": g.population,
+            "sex": g.sex,
+            "centre": g.centre,
+            "weight": weights.get(g.group_id, g.weight),
+        }
+        for g in repo.call_groups(session, assembly=assembly.value)
+        if g.file_id not in replaced_files and g.group_id not in drop_groups
+    ] + [{"weight": 1, **g} for g in new_groups]
+    group_table = pa.Table.from_pylist(
+        groups,
+        schema=pa.schema(
+            [
+                ("group_id", pa.int32()),
+                ("dataset", pa.string()),
+                ("population", pa.string()),
+                ("sex", pa.string()),
+                ("centre", pa.string()),
+                ("weight", pa.int32()),
+            ]
+        ),
+    )
+    out: list[PartInfo] = []
+    superseded: list[int] = []
+    for i, chrom in enumerate(chroms):
+        report("computing allele frequencies", i, len(chroms))
+        files: dict[str, list[Path]] = {"site_counts": [], "coverage": [], "variants": []}
+        for table in files:
+            live = repo.live_store_files(session, table_name=table, assembly=assembly.value, chrom=chrom)
+            files[table] += [
+                root / f.path for f in live if file_id_of(f.path) not in replaced_files and f.id not in replaced_parts
+            ]
+            files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
+        stats = compute_stats(
+            chrom=chrom,
+            site_files=files["site_counts"],
+            coverage_files=files["coverage"],
+            variant_files=files["variants"],
+            groups=group_table,
+        )
+        out.append(
+            write_part(
+                root,
+                table="variant_stats",
+                assembly=assembly.value,
+                chrom=chrom,
+                name=name or f"{run_id:08d}",
+                data=stats,
+            )
+        )
+        superseded += [
+            f.id
+            for f in repo.live_store_files(session, table_name="variant_stats", assembly=assembly.value, chrom=chrom)
+        ]
+    report("computing allele frequencies", len(chroms), len(chroms))
+    return out, superseded
+
+
+def file_id_of(path: str) -> int | None:
+    """Per-file parts are named part-<run>-<file>[-<piece>].parquet."""
+    stem = Path(path).stem.removeprefix("part-")
+    pieces = stem.split("-")  # run-file, or run-file-piece
+    return int(pieces[1]) if len(pieces) in (2, 3) else None
+
+
+def exclusion_group_of(path: str) -> int | None:
+    """Exclusion parts (pipeline.consent) are named part-<run>-<file>-x<group>.parquet."""
+    last = path.rsplit("-", 1)[-1].removesuffix(".parquet")
+    return int(last[1:]) if last.startswith("x") else None
