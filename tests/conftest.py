@@ -109,3 +109,17 @@ def store_snapshot(data_dir: Path) -> dict[str, bytes]:
         if p.is_file() and p.name != ".write.lock" and not p.name.endswith(("-wal", "-shm")):
             out[p.relative_to(data_dir).as_posix()] = p.read_bytes()
     return out
+
+
+def steward_token(settings: Settings) -> str:
+    """A real token for a data steward of `settings`' node (CONTROLLED everywhere: no suppression)."""
+    from genomenode.access.gate import AccessControl
+    from genomenode.catalog import sharing
+
+    gate = AccessControl(settings)
+    try:
+        with gate.Session() as s, s.begin():
+            sharing.upsert_user(s, issuer=settings.public_url, subject="test-steward", roles=["steward"])
+        return gate.issue_token(issuer=settings.public_url, subject="test-steward")
+    finally:
+        gate.close()

@@ -39,3 +39,73 @@ def call_sets(draw: st.DrawFn, *, max_samples: int = 8, max_sites: int = 12) -> 
         phased.append([draw(st.booleans()) for _ in range(n)])
     sites_sorted = sorted(zip(sites, genotypes, phased, strict=True), key=lambda t: (t[0][0] != "chr1", t[0][1]))
     return CallSet(samples, [s[0] for s in sites_sorted], [s[1] for s in sites_sorted], [s[2] for s in sites_sorted])
+
+
+# -- allele counts per call group, and the variant_stats cells they add up to ---------------------
+@dataclass(frozen=True)
+class GroupCounts:
+    """One call group's counts at one allele: the unit stats.py sums into variant_stats cells."""
+
+    dataset: str
+    population: str
+    sex: str
+    centre: str
+    an: int
+    ac: int
+    hom: int
+    hemi: int
+
+
+STRATA = ("population", "sex", "centre")
+
+
+def stats_cells(alleles: dict[tuple[str, int, str, str], list[GroupCounts]]) -> list[dict[str, object]]:
+    """The variant_stats rows stats.py writes for these groups: nation '*' and each dataset × 'all'
+    and each stratum value, summed, leaving out cells with an = ac = 0."""
+    rows: list[dict[str, object]] = []
+    for (chrom, pos, ref, alt), groups in alleles.items():
+        cells: dict[tuple[str, str, str], list[int]] = {}
+        for g in groups:
+            for scope in ("*", g.dataset):
+                keys = [("all", ""), *((s, getattr(g, s)) for s in STRATA)]
+                for stratum, value in keys:
+                    total = cells.setdefault((scope, stratum, value), [0, 0, 0, 0])
+                    for i, n in enumerate((g.ac, g.an, g.hom, g.hemi)):
+                        total[i] += n
+        for (scope, stratum, value), (ac, an, hom, hemi) in sorted(cells.items()):
+            if an > 0 or ac > 0:
+                rows.append(
+                    {"chrom": chrom, "pos": pos, "ref": ref, "alt": alt, "scope": scope, "stratum": stratum,
+                     "stratum_value": value, "ac": ac, "an": an, "hom": hom, "hemi": hemi}
+                )  # fmt: skip
+    return rows
+
+
+@st.composite
+def group_counts(
+    draw: st.DrawFn, *, max_datasets: int = 4, max_populations: int = 4, max_count: int = 12
+) -> list[GroupCounts]:
+    """The call groups of one allele: 2-4 datasets, 2-4 populations, sexes and centres, small counts."""
+    datasets = [f"d{i}" for i in range(draw(st.integers(2, max_datasets)))]
+    populations = [f"p{i}" for i in range(draw(st.integers(2, max_populations)))]
+    sexes = ["female", "male", ""]
+    centres = [f"c{i}" for i in range(draw(st.integers(1, 4)))]
+    groups = []
+    for dataset in datasets:
+        for _ in range(draw(st.integers(1, 5))):
+            ac = draw(st.integers(0, max_count))
+            hom = draw(st.integers(0, ac // 2))
+            hemi = draw(st.integers(0, ac - 2 * hom))
+            groups.append(
+                GroupCounts(
+                    dataset,
+                    draw(st.sampled_from(populations)),
+                    draw(st.sampled_from(sexes)),
+                    draw(st.sampled_from(centres)),
+                    an=ac + draw(st.integers(1, 30)),
+                    ac=ac,
+                    hom=hom,
+                    hemi=hemi,
+                )
+            )
+    return groups

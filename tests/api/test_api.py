@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from genomenode.api.app import create_app
 from genomenode.pipeline.ingest import IngestRequest, ingest
 from genomenode.settings import Settings
-from tests.conftest import G1K_BATCHES, require_testdata
+from tests.conftest import G1K_BATCHES, require_testdata, steward_token
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "node")
     for i, path in enumerate(G1K_BATCHES[:2]):
         ingest(settings, IngestRequest(files=[path], dataset="1000g", centre=f"centre-{i + 1}"))
-    with TestClient(create_app(settings)) as c:
+    token = steward_token(settings)  # exact counts: a steward is CONTROLLED on every dataset
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
 

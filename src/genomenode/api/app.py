@@ -1,7 +1,7 @@
 """`create_app(settings)`: the node's HTTP API, with OpenAPI docs at /docs.
 
-Routes call the same `NodeQueries` service the CLI uses; access control (issue 3) and Beacon v2
-(issue 4) sit in front of it as dependencies and routers of their own.
+Routes call the same `NodeQueries` service the CLI uses, behind access control: each route's rule
+is in api/security.py, the caller is a dependency, and policy lives in access.policy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from genomenode import __version__
-from genomenode.api import errors
-from genomenode.api.models import DatasetOut, FrequencyOut, HealthOut, VariantOut
+from genomenode.access.gate import AccessControl
+from genomenode.api import errors, individuals, stewardship
+from genomenode.api.models import CallerOut, DatasetOut, FrequencyOut, HealthOut, VariantOut
+from genomenode.api.security import CurrentCaller, Gate, check_every_route_has_a_rule
+from genomenode.api.startup import refuse_unsafe_production
 from genomenode.domain.variant import parse_region, parse_variant
 from genomenode.query.service import NodeQueries
 from genomenode.settings import Settings
@@ -33,13 +36,16 @@ Queries = Annotated[NodeQueries, Depends(queries)]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    refuse_unsafe_production(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.queries = NodeQueries(settings)
+        app.state.access = AccessControl(settings, engine=app.state.queries.engine)
         try:
             yield
         finally:
+            app.state.access.close()
             app.state.queries.close()
 
     app = FastAPI(
@@ -49,6 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
@@ -75,10 +90,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for d in rows
         ]
 
+    @app.get("/.well-known/jwks.json", tags=["node"])
+    async def jwks(gate: Gate) -> dict[str, Any]:
+        """The public keys of the tokens this node signs (for partners verifying them)."""
+        return gate.issuer.public_jwks()
+
+    @app.get("/me", response_model=CallerOut, tags=["node"])
+    async def me(caller: CurrentCaller) -> dict[str, Any]:
+        """Who the node takes the caller to be: roles, bindings, projects and visa grants."""
+        return {
+            "authenticated": not caller.anonymous,
+            "issuer": caller.issuer,
+            "subject": caller.subject,
+            "roles": sorted(r.value for r in caller.roles),
+            "region": caller.region,
+            "centre": caller.centre,
+            "projects": sorted(caller.projects),
+            "visa_datasets": sorted(caller.visa_datasets),
+        }
+
     @app.get("/variants/{variant_id}", response_model=VariantOut, tags=["variants"])
     async def variant(
         variant_id: str,
         q: Queries,
+        gate: Gate,
+        caller: CurrentCaller,
         dataset: Annotated[str | None, Query(description="One dataset instead of the nation")] = None,
     ) -> JSONResponse:
         """One variant as chrom-pos-ref-alt (e.g. chr10-94781859-G-A), with counts per dataset and stratum."""
@@ -86,11 +122,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The service builds exactly VariantOut's shape (tests hold it to the schema); returning the
         # response directly skips a second validation pass on the hottest route, and the lookup
         # (one Parquet row group, ~1.5 ms) runs inline rather than paying a thread hand-off.
-        return JSONResponse(q.variant(parsed, dataset=dataset))
+        floor = gate.floor_for(caller, dataset)
+        return JSONResponse(q.variant(parsed, dataset=dataset, floor=floor))
 
     @app.get("/frequencies", response_model=FrequencyOut, tags=["variants"])
     async def frequencies(
         q: Queries,
+        gate: Gate,
+        caller: CurrentCaller,
         region: Annotated[str | None, Query(description="chr1:100-2000, 1-based inclusive")] = None,
         gene: Annotated[str | None, Query(description="GENCODE gene symbol, e.g. CYP2C19")] = None,
         dataset: Annotated[str | None, Query(description="One dataset instead of the nation")] = None,
@@ -99,9 +138,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> JSONResponse:
         """Allele counts (ac, an, af, hom, hemi) per normalised allele in a region or gene."""
         parsed = parse_region(region) if region else None
+        floor = await run_in_threadpool(gate.floor_for, caller, dataset)
         answer = await run_in_threadpool(
-            lambda: q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by, pass_only=pass_only)
+            lambda: q.frequencies(region=parsed, gene=gene, dataset=dataset, by=by, pass_only=pass_only, floor=floor)
         )
         return JSONResponse(answer.as_dict())  # shape held to FrequencyOut by the API tests
 
+    app.include_router(individuals.router)
+    app.include_router(stewardship.router)
+    check_every_route_has_a_rule(app)
     return app

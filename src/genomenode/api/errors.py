@@ -10,9 +10,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from genomenode.errors import ConfigurationError, GenomenodeError, InputError, NotFoundError, StoreLockedError
+from genomenode.errors import (
+    AccessDeniedError,
+    AuditChainError,
+    AuditUnavailableError,
+    AuthenticationError,
+    ConfigurationError,
+    GenomenodeError,
+    InputError,
+    NotFoundError,
+    StoreLockedError,
+)
 
 _STATUS: tuple[tuple[type[GenomenodeError], int], ...] = (
+    (AuthenticationError, 401),
+    (AccessDeniedError, 403),
+    (AuditUnavailableError, 503),
+    (AuditChainError, 409),
     (NotFoundError, 404),
     (InputError, 400),
     (StoreLockedError, 503),
@@ -32,7 +46,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(GenomenodeError)
     async def domain_error(_: Request, exc: GenomenodeError) -> JSONResponse:
         status = status_for(exc)
-        return JSONResponse(error_body(type(exc).__name__, str(exc), status), status_code=status)
+        headers = {"WWW-Authenticate": 'Bearer realm="genomenode"'} if status == 401 else None
+        return JSONResponse(error_body(type(exc).__name__, str(exc), status), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -41,4 +56,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body("HTTPError", str(exc.detail), exc.status_code), status_code=exc.status_code)
+        # exc.headers carries what the status needs, e.g. the `Allow` a 405 must send (RFC 9110 §15.5.6)
+        body = error_body("HTTPError", str(exc.detail), exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)

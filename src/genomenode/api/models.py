@@ -23,11 +23,12 @@ class DatasetOut(BaseModel):
 
 
 class Counts(BaseModel):
-    ac: int
+    ac: int | None  # null: hidden from this caller (small count, or one that would reveal one)
     an: int
     af: float | None
-    hom: int
-    hemi: int
+    hom: int | None
+    hemi: int | None
+    suppressed: bool = False
 
 
 class FrequencyVariant(Counts):
@@ -68,3 +69,73 @@ class VariantOut(Counts):
     n_files: int
     datasets: list[DatasetCounts]
     strata: dict[str, list[dict[str, object]]]
+
+
+class CallerOut(BaseModel):
+    authenticated: bool
+    issuer: str | None
+    subject: str | None
+    roles: list[str]
+    region: str | None
+    centre: str | None
+    projects: list[str]
+    visa_datasets: list[str]
+
+
+class SampleOut(BaseModel):
+    dataset: str
+    sample: str | None  # the centre's sample name; null for project access
+
+
+class IndividualOut(BaseModel):
+    id: str
+    sex: str
+    samples: list[SampleOut]
+    regions: list[str]
+    consent: list[str] | None
+    consent_status: str | None
+
+
+class GenotypeOut(BaseModel):
+    sample: str
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    genotype: str
+    dp: int | None
+    gq: int | None
+    ad: list[int] | None
+
+
+class GenotypesOut(BaseModel):
+    individual: str
+    assembly: str
+    region: str
+    calls: list[GenotypeOut]
+
+
+class ProjectIn(BaseModel):
+    name: str
+    purpose: dict[str, object] = {}
+
+
+class MemberIn(BaseModel):
+    subject: str
+    issuer: str | None = None  # default: this node
+
+
+class GrantIn(BaseModel):
+    dataset: str
+    expires_at: datetime | None = None
+
+
+class ConsentIn(BaseModel):
+    codes: list[str]
+    signed_on: datetime | None = None
+    source: str = ""
+
+
+class DoneOut(BaseModel):
+    status: str
+    detail: dict[str, object] = {}

@@ -27,6 +27,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from genomenode.cli.sharing import TokenFile, caller_from_token
+from genomenode.cli.sharing import install as install_sharing
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import parse_region
 from genomenode.errors import GenomenodeError
@@ -123,10 +125,30 @@ def ingest(
         Path | None,
         typer.Option("--callable", help="BED of callable regions: outside it, absence is unknown, not hom-ref."),
     ] = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Validate, normalise, pseudonymise and store VCFs: all of them or, on any error, none."""
+    """Validate, normalise, pseudonymise and store VCFs: all of them or, on any error, none.
+
+    With a token (a centre submitter's), policy checks the centre; without one, the operator at
+    the node's console submits."""
+    from genomenode.access import policy
+    from genomenode.access.gate import AccessControl
+    from genomenode.cli.sharing import local_admin
+    from genomenode.errors import AccessDeniedError
     from genomenode.pipeline.ingest import IngestRequest
     from genomenode.pipeline.ingest import ingest as run_ingest
+
+    try:
+        gate = AccessControl(_settings(ctx))
+        caller = caller_from_token(gate, token_file)
+        gate.close()
+        caller = local_admin() if caller.anonymous else caller
+        decision = policy.may(caller, policy.Action.INGEST, centre=centre)
+        if not decision:
+            raise AccessDeniedError(decision.reason)
+    except GenomenodeError as exc:
+        _fail(exc)
+        return
 
     request = IngestRequest(
         files=files,
@@ -138,6 +160,8 @@ def ingest(
         replace=replace,
         callable_regions=callable_regions,
         command=shlex.join(["genomenode", *sys.argv[1:]]),
+        actor=caller.actor,
+        role=caller.role_label,
     )
     try:
         with _progress() as update:
@@ -175,15 +199,19 @@ def frequencies(
         bool, typer.Option("--pass-only", help="Only alleles whose FILTER is PASS in every file.")
     ] = False,
     format: Annotated[Format, typer.Option("--format", help="tsv or json.")] = Format.tsv,
+    token_file: TokenFile = None,
 ) -> None:
-    """Allele counts and frequencies, one row per normalised ALT allele (and stratum)."""
+    """Allele counts and frequencies, one row per normalised ALT allele (and stratum).
+
+    Small counts are hidden (shown as `.`) unless the caller's token reaches CONTROLLED."""
     from genomenode.query.service import NodeQueries
 
     try:
         parsed = parse_region(region) if region else None
         with NodeQueries(_settings(ctx)) as q:
+            floor = _floor(ctx, q, token_file, dataset)
             answer = q.frequencies(
-                region=parsed, gene=gene, dataset=dataset, by=by.value if by else None, pass_only=pass_only
+                region=parsed, gene=gene, dataset=dataset, by=by.value if by else None, pass_only=pass_only, floor=floor
             )
     except GenomenodeError as exc:
         _fail(exc)
@@ -198,7 +226,7 @@ def frequencies(
     out.write("\t".join(header) + "\n")
     for r in answer.rows:
         af = "." if r.af is None else f"{r.af:.6g}"
-        cells = [r.chrom, str(r.pos), r.ref, r.alt, str(r.ac), str(r.an), af, str(r.hom), str(r.hemi)]
+        cells = [r.chrom, str(r.pos), r.ref, r.alt, _n(r.ac), str(r.an), af, _n(r.hom), _n(r.hemi)]
         if by_name:
             cells.append(r.stratum_value or "")
         out.write("\t".join(cells) + "\n")
@@ -210,13 +238,14 @@ def variant(
     variant_id: Annotated[str, typer.Argument(metavar="VARIANT", help="chr10:94781859:G:A (or chr10-94781859-G-A).")],
     dataset: Annotated[str | None, typer.Option(help="One dataset instead of the whole nation.")] = None,
     format: Annotated[Format, typer.Option("--format", help="json (tsv prints the overall row).")] = Format.json,
+    token_file: TokenFile = None,
 ) -> None:
     """Everything the node knows about one variant: counts nation-wide, per dataset and per stratum."""
     from genomenode.query.service import NodeQueries
 
     try:
         with NodeQueries(_settings(ctx)) as q:
-            doc = q.variant(variant_id, dataset=dataset)
+            doc = q.variant(variant_id, dataset=dataset, floor=_floor(ctx, q, token_file, dataset))
     except GenomenodeError as exc:
         _fail(exc)
         return
@@ -225,7 +254,7 @@ def variant(
     else:
         cols = ["chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi"]
         typer.echo("\t".join(cols))
-        typer.echo("\t".join(str(doc[c]) for c in cols))
+        typer.echo("\t".join(_n(doc[c]) for c in cols))
 
 
 @app.command()
@@ -266,44 +295,42 @@ def demo(
     individuals: Annotated[int, typer.Option(min=10, help="People in the synthetic national cohort.")] = 600,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same cohort.")] = 7,
 ) -> None:
-    """Generate a synthetic national cohort (msprime) and ingest it centre by centre."""
-    from genomenode.pipeline.ingest import IngestRequest
-    from genomenode.pipeline.ingest import ingest as run_ingest
-    from genomenode.simulate.cohort import generate_cohort
+    """Generate a synthetic national cohort (msprime), ingest it centre by centre, and add one
+    user per role; prints a token for each."""
+    from genomenode.access.gate import AccessControl
+    from genomenode.simulate.national import build_demo_node
 
     settings = _settings(ctx)
-    out = settings.data_dir / "demo-submissions"
     try:
         with _progress() as update:
-            cohort = generate_cohort(out, individuals=individuals, seed=seed, progress=update)
-            for centre, path in sorted(cohort.vcfs.items()):
-                result = run_ingest(
-                    settings,
-                    IngestRequest(
-                        files=[path],
-                        dataset="national-demo",
-                        centre=centre,
-                        sample_sheet=_centre_sheet(cohort.sample_sheet, centre, out),
-                        command="genomenode demo",
-                    ),
-                    progress=update,
-                )
-                err.print(f"{centre}: {result.samples} samples, {result.alleles} alleles ingested")
+            node = build_demo_node(settings, individuals=individuals, seed=seed, progress=update)
+        gate = AccessControl(settings)
+        tokens = {user: gate.issue_token(issuer=settings.public_url, subject=user) for user in node.users}
+        gate.close()
     except GenomenodeError as exc:
         _fail(exc)
         return
     typer.echo(f"synthetic cohort of {individuals} people (seed {seed}) ingested into {settings.data_dir}")
     typer.echo(f"try: genomenode --data-dir {settings.data_dir} frequencies --gene CYP2C19 --by population")
+    typer.echo(f"tokens ({settings.token_lifetime_minutes} min), one per demo role; use as Authorization: Bearer …")
+    for user, token in tokens.items():
+        typer.echo(f"{user}\t{token}")
 
 
-def _centre_sheet(sheet: Path, centre: str, out: Path) -> Path:
-    """Each centre submits the rows of its own people, as it would in production."""
-    lines = sheet.read_text().splitlines()
-    header = lines[0].split("\t")
-    col = header.index("centre")
-    target = out / f"samples-{centre}.tsv"
-    target.write_text("\n".join([lines[0], *[ln for ln in lines[1:] if ln.split("\t")[col] == centre]]) + "\n")
-    return target
+def _n(value: object) -> str:
+    """A count as TSV shows it: `.` when hidden from this caller."""
+    return "." if value is None else str(value)
+
+
+def _floor(ctx: typer.Context, q: Any, token_file: Path | None, dataset: str | None) -> int | None:
+    """The caller's small-count floor, decided by the same policy as the API."""
+    from genomenode.access.gate import AccessControl
+
+    gate = AccessControl(_settings(ctx), engine=q.engine)
+    return gate.floor_for(caller_from_token(gate, token_file), dataset)
+
+
+install_sharing(app)
 
 
 def run() -> None:

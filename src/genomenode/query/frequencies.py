@@ -8,12 +8,13 @@ the chromosome asked for are read (DuckDB prunes row groups on `pos`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from genomenode.access.disclosure import suppress_small_counts
 from genomenode.domain.variant import Region, Variant
 from genomenode.store.parquet import max_ref_length
 from genomenode.store.reader import rows_at
@@ -28,11 +29,11 @@ class FrequencyRow:
     pos: int
     ref: str
     alt: str
-    ac: int
+    ac: int | None  # None: hidden from this caller (a small count, or one that would reveal one)
     an: int
     af: float | None
-    hom: int
-    hemi: int
+    hom: int | None
+    hemi: int | None
     stratum_value: str | None = None
     filters: str = ""
     rsid: str | None = None
@@ -43,6 +44,7 @@ class FrequencyRow:
             out[by] = self.stratum_value
         out["filters"] = self.filters.split(";") if self.filters else []
         out["rsid"] = self.rsid
+        out["suppressed"] = self.ac is None
         return out
 
 
@@ -65,8 +67,11 @@ def frequencies_in_region(
     scope: str = "*",
     by: str | None = None,
     pass_only: bool = False,
+    floor: int | None = None,
 ) -> list[FrequencyRow]:
-    """`con` is a cursor of a long-lived connection: its Parquet metadata cache makes repeats cheap."""
+    """`floor`: hide counts below it (callers below CONTROLLED); None shows every count.
+
+    `con` is a cursor of a long-lived connection: its Parquet metadata cache makes repeats cheap."""
     if not stats_files:
         return []
     look_back = max(max_ref_length(p) for p in stats_files)
@@ -79,6 +84,8 @@ def frequencies_in_region(
         "end": region.end,
         "lookback": region.start - look_back + 1,
     }
+    if floor is not None:
+        return _suppressed_rows(con, params, pass_only=pass_only, floor=floor)
     rows = con.execute(sql, params).fetchall()
     return [
         FrequencyRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] if by else None, r[10], r[11])
@@ -86,19 +93,49 @@ def frequencies_in_region(
     ]
 
 
-def variant_strata(stats_files: Sequence[Path], variant: Variant) -> list[dict[str, Any]]:
+_ALL_CELLS_SQL = """
+SELECT scope::VARCHAR AS scope, stratum::VARCHAR AS stratum, stratum_value::VARCHAR AS stratum_value,
+       chrom::VARCHAR AS chrom, pos, ref, alt, ac, an, hom, hemi, filters, rsid
+FROM read_parquet($files)
+WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
+  {pass_only}
+ORDER BY pos, ref, alt, scope, stratum, stratum_value
+"""
+
+
+def _suppressed_rows(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, pass_only: bool, floor: int
+) -> list[FrequencyRow]:
+    """Rows with small counts hidden, decided over every cell of each allele (all datasets and
+    strata), so no other question to the node can give back what this answer hides."""
+    scope, stratum = params.pop("scope"), params.pop("stratum")
+    sql = _ALL_CELLS_SQL.format(pass_only="AND filters = ''" if pass_only else "")
+    cells = suppress_small_counts(con.sql(sql, params=params).to_arrow_table(), floor=floor)
+    out = []
+    for r in cells.to_pylist():
+        if r["scope"] != scope or r["stratum"] != stratum:
+            continue
+        ac, an = r["ac"], r["an"]
+        af = ac / an if ac is not None and an else None
+        value = r["stratum_value"] if stratum != "all" else None
+        row = FrequencyRow(r["chrom"], r["pos"], r["ref"], r["alt"], ac, an, af, r["hom"], r["hemi"], value)
+        out.append(replace(row, filters=r["filters"], rsid=r["rsid"]))
+    return out
+
+
+def variant_strata(stats_files: Sequence[Path], variant: Variant, *, floor: int | None = None) -> list[dict[str, Any]]:
     """Every stats row of one allele (nation and datasets, overall and per stratum), read from the
-    one row group that holds its position."""
+    one row group that holds its position; with `floor`, small counts hidden as in frequencies."""
     table = rows_at(stats_files, variant.pos)
     if table is None:
         return []
-    rows = [
-        r
-        for r in table.select(list(_VARIANT_COLUMNS)).to_pylist()
-        if r["ref"] == variant.ref and r["alt"] == variant.alt
-    ]
+    table = table.select(["chrom", "pos", *_VARIANT_COLUMNS])
+    if floor is not None:
+        table = suppress_small_counts(table, floor=floor)
+    rows = [r for r in table.to_pylist() if r["ref"] == variant.ref and r["alt"] == variant.alt]
     for r in rows:
-        r["af"] = r["ac"] / r["an"] if r["an"] else None
+        r["af"] = r["ac"] / r["an"] if r["an"] and r["ac"] is not None else None
+        r["suppressed"] = r["ac"] is None
     rows.sort(key=lambda r: (r["scope"], r["stratum"], r["stratum_value"]))
     return rows
 

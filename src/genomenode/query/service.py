@@ -8,6 +8,7 @@ catalog as the list of what is committed, so a query never reads half an ingest.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import Region, Variant, parse_variant
 from genomenode.errors import InputError, NotFoundError
 from genomenode.query.frequencies import BY_CHOICES, FrequencyRow, frequencies_in_region, variant_strata
+from genomenode.query.genotypes import genotypes_in_region
 from genomenode.settings import Settings
 from genomenode.store.genes import Gene, find_gene
 
@@ -55,6 +57,7 @@ class _CatalogState:
     version: int
     datasets: list[repo.DatasetSummary]
     stats_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variant_stats parts
+    calls_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live calls parts
 
 
 class NodeQueries:
@@ -87,10 +90,11 @@ class NodeQueries:
         if state is not None and state.version == version:
             return state
         with self.Session() as s:
-            stats: dict[tuple[str, str], list[Path]] = {}
-            for f in repo.live_store_files(s, table_name="variant_stats"):
-                stats.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)
-            state = _CatalogState(version, repo.list_datasets(s), stats)
+            files: dict[str, dict[tuple[str, str], list[Path]]] = {"variant_stats": {}, "calls": {}}
+            for table, by_chrom in files.items():
+                for f in repo.live_store_files(s, table_name=table):
+                    by_chrom.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)
+            state = _CatalogState(version, repo.list_datasets(s), files["variant_stats"], files["calls"])
         with self._lock:
             self._state = state
         return state
@@ -130,7 +134,9 @@ class NodeQueries:
         dataset: str | None = None,
         by: str | None = None,
         pass_only: bool = False,
+        floor: int | None = None,
     ) -> FrequencyAnswer:
+        """`floor`: hide counts below it, as policy.suppression_floor decides for the caller."""
         if (region is None) == (gene is None):
             raise InputError("give exactly one of --region or --gene")
         if by is not None and by not in BY_CHOICES:
@@ -149,14 +155,17 @@ class NodeQueries:
             scope=scope,
             by=by,
             pass_only=pass_only,
+            floor=floor,
         )
         return FrequencyAnswer(assembly.value, scope, region, found_gene, by, pass_only, rows)
 
-    def variant(self, variant: Variant | str, *, dataset: str | None = None) -> dict[str, Any]:
+    def variant(
+        self, variant: Variant | str, *, dataset: str | None = None, floor: int | None = None
+    ) -> dict[str, Any]:
         v = parse_variant(variant) if isinstance(variant, str) else variant
         state = self._current()
         scope, assembly = self._scope(state, dataset)
-        rows = variant_strata(state.stats_files.get((assembly.value, v.chrom), []), v)
+        rows = variant_strata(state.stats_files.get((assembly.value, v.chrom), []), v, floor=floor)
         if scope != "*":
             rows = [r for r in rows if r["scope"] == scope]
         if not rows:
@@ -167,7 +176,7 @@ class NodeQueries:
         strata: dict[str, list[dict[str, Any]]] = {}
         datasets: list[dict[str, Any]] = []
         for r in rows:
-            entry = {k: r[k] for k in ("ac", "an", "af", "hom", "hemi")}
+            entry = {k: r[k] for k in ("ac", "an", "af", "hom", "hemi", "suppressed")}
             if r["scope"] == scope and r["stratum"] != "all":
                 strata.setdefault(r["stratum"], []).append({r["stratum"]: r["stratum_value"], **entry})
             elif scope == "*" and r["scope"] != "*" and r["stratum"] == "all":
@@ -183,7 +192,18 @@ class NodeQueries:
             "rsid": overall["rsid"],
             "filters": overall["filters"].split(";") if overall["filters"] else [],
             "n_files": overall["n_files"],
-            **{k: overall[k] for k in ("ac", "an", "af", "hom", "hemi")},
+            **{k: overall[k] for k in ("ac", "an", "af", "hom", "hemi", "suppressed")},
             "datasets": datasets,
             "strata": strata,
         }
+
+    def genotypes(self, *, assembly: str, region: Region, samples: Mapping[int, str]) -> list[dict[str, Any]]:
+        """Stored calls of `samples` (store code → name shown) in `region`. Individual-level:
+        only ever called after access control allowed it and the audit entry was written."""
+        state = self._current()
+        files = state.calls_files.get((assembly, region.chrom), [])
+        return genotypes_in_region(self._duckdb.cursor(), files, region, samples=samples)
+
+    def gene_region(self, assembly: str, gene: str) -> Region:
+        found = find_gene(Assembly(assembly), gene)
+        return Region(found.chrom, found.start, found.end)

@@ -1,0 +1,75 @@
+"""One person's stored genotypes in a region: individual-level data, read only after policy said yes.
+
+The store keeps calls sparsely (a row where a sample carries an ALT or has a missing allele), so
+what comes back is every non-reference or missing call of the person's samples in the region, with
+the evidence (DP, GQ, AD) a clinician reviews; a position with no row is reference where the file
+covered it. Region semantics as in frequencies: an allele is in the region when its REF overlaps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from genomenode.domain.variant import Region
+from genomenode.store.parquet import max_ref_length
+
+_SQL = """
+SELECT sample, chrom, pos, ref, alt, call_allele1, call_allele2, call_phased,
+       call_dp, call_gq, call_ad_ref, call_ad_alt
+FROM read_parquet($files)
+WHERE sample IN (SELECT unnest($samples))
+  AND pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
+ORDER BY pos, ref, alt, sample
+"""
+
+
+def _allele(code: int) -> str:
+    return "." if code == -1 else str(code)
+
+
+def genotype_text(a1: int, a2: int, phased: bool) -> str:
+    """The call as VCF writes it, relative to this row's ALT: 0 ref, 1 this ALT, 2 another ALT."""
+    if a2 == -2:
+        return _allele(a1)
+    return f"{_allele(a1)}{'|' if phased else '/'}{_allele(a2)}"
+
+
+def genotypes_in_region(
+    con: duckdb.DuckDBPyConnection,
+    calls_files: Sequence[Path],
+    region: Region,
+    *,
+    samples: Mapping[int, str],
+) -> list[dict[str, Any]]:
+    """The calls of `samples` (store code → the name to show) in `region`, as JSON-ready rows."""
+    if not calls_files or not samples:
+        return []
+    look_back = max(max_ref_length(p) for p in calls_files)
+    rows = con.execute(
+        _SQL,
+        {
+            "files": [str(p) for p in calls_files],
+            "samples": list(samples),
+            "start": region.start,
+            "end": region.end,
+            "lookback": region.start - look_back + 1,
+        },
+    ).fetchall()
+    return [
+        {
+            "sample": samples[r[0]],
+            "chrom": r[1],
+            "pos": r[2],
+            "ref": r[3],
+            "alt": r[4],
+            "genotype": genotype_text(r[5], r[6], r[7]),
+            "dp": None if r[8] < 0 else r[8],
+            "gq": None if r[9] < 0 else r[9],
+            "ad": None if r[10] < 0 or r[11] < 0 else [r[10], r[11]],
+        }
+        for r in rows
+    ]
