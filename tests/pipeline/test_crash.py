@@ -76,6 +76,8 @@ def test_kill_9__before_the_commit_leaves_the_previous_state(stage: str, batch: 
     assert not leftovers
     # reset the node for the next parameter: replace nothing, just check no orphan parquet stays
     assert all((loaded / "store" / p).exists() for p in _live_paths(loaded))
+    # AND the encrypted archive holds exactly the files the catalog names: the killed run's copy is gone
+    assert _archive_on_disk(loaded) == _archived_in_catalog(loaded)
 
 
 def _live_paths(data_dir: Path) -> list[str]:
@@ -90,6 +92,23 @@ def _live_paths(data_dir: Path) -> list[str]:
                 for t in ("variants", "calls", "site_counts", "coverage", "variant_stats")
                 for f in repo.live_store_files(s, table_name=t)
             ]
+    finally:
+        engine.dispose()
+
+
+def _archive_on_disk(data_dir: Path) -> set[str]:
+    root = Settings(data_dir=data_dir).archive_root
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _archived_in_catalog(data_dir: Path) -> set[str]:
+    from genomenode.catalog import sharing
+    from genomenode.catalog.database import catalog_url, open_catalog, session_factory
+
+    engine = open_catalog(catalog_url(data_dir, None))
+    try:
+        with session_factory(engine)() as s:
+            return set(sharing.archived_sizes(s))
     finally:
         engine.dispose()
 

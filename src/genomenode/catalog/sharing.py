@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from genomenode.catalog.models import (
+    ArchivedFile,
     Centre,
     Consent,
     Dataset,
@@ -304,3 +305,8 @@ def erased_among(session: Session, pseudonyms: Collection[str]) -> set[str]:
             )
         )
     return found
+
+
+def archived_sizes(session: Session) -> dict[str, int]:
+    """Each archived file's path (relative to the archive) and the encrypted size the catalog committed."""
+    return {row.path: row.encrypted_bytes for row in session.scalars(select(ArchivedFile))}

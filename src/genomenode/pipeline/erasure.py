@@ -34,6 +34,7 @@ from genomenode.domain.assembly import Assembly
 from genomenode.domain.samples import Sex
 from genomenode.errors import AccessDeniedError, NotFoundError
 from genomenode.ingest.vcf_writer import write_without_samples
+from genomenode.pipeline.archive_sweep import ERASING, sweep_archive
 from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats
 from genomenode.store.exclusion import exclusion_tables
 from genomenode.store.lock import write_lock
@@ -59,6 +60,7 @@ def erase(gate: AccessControl, caller: policy.Caller, individual_id: str) -> dic
     root = settings.store_root
     with write_lock(root):
         with gate.Session() as s:
+            sweep_archive(settings.archive_root, sharing.archived_sizes(s))
             subject = sharing.get_subject(s, individual_id)
             if subject is None or subject.status == "erased":
                 raise NotFoundError(f"no individual {individual_id!r}")
@@ -144,11 +146,11 @@ def erase(gate: AccessControl, caller: policy.Caller, individual_id: str) -> dic
             for part in written:
                 (root / part.path).unlink(missing_ok=True)
             for final, _, _ in archives:
-                final.with_name(final.name + ".erasing").unlink(missing_ok=True)
+                final.with_name(final.name + ERASING).unlink(missing_ok=True)
             raise
         # the new archive copies replace the old ones only now that the catalog says so
         for final, _, _ in archives:
-            final.with_name(final.name + ".erasing").replace(final)
+            final.with_name(final.name + ERASING).replace(final)
         _delete_old_parts(gate, root, {t.file_id for t in targets})
     return {"individual": individual_id, "status": "erased", "samples": len(targets), "run": run_id}
 
@@ -333,7 +335,7 @@ def _rewrite_archives(gate: AccessControl, targets: list[_Target]) -> list[tuple
         with plaintext_copy(final, keys, expected_sha256=row.plaintext_sha256, work_dir=work) as plain:
             cut = plain.with_name("without.vcf.gz")
             write_without_samples(plain, cut, names)
-            done = archive_file(cut, final.with_name(final.name + ".erasing"), keys, replace=True)
+            done = archive_file(cut, final.with_name(final.name + ERASING), keys, replace=True)
         updated = m.ArchivedFile(file_id=file_id, path=row.path, plaintext_sha256=done.plaintext_sha256)
         out.append((final, updated, done.encrypted_bytes))
     return out

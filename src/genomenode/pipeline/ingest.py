@@ -46,6 +46,7 @@ from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
 from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header
+from genomenode.pipeline.archive_sweep import sweep_archive
 from genomenode.pipeline.restats import file_id_of, recompute_stats
 from genomenode.settings import Settings
 from genomenode.store.lock import write_lock
@@ -142,6 +143,7 @@ def _ingest_locked(
     root = settings.store_root
     with Session() as session:
         _sweep(root, session)
+        sweep_archive(settings.archive_root, sharing.archived_sizes(session))
         dataset = repo.get_dataset(session, request.dataset)
         dataset_assembly = Assembly(dataset.assembly) if dataset else None
         dataset_id = dataset.id if dataset else None
