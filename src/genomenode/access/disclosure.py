@@ -362,11 +362,12 @@ def _protect(layout: _Layout, count: Ints, hidden: Bools, lower: Ints, floor: in
         failing = _determined_alleles(layout, count, hidden, small, active)
         if not len(failing):
             break
-        hidden = hidden.copy()
+        before, hidden = hidden, hidden.copy()
         for allele in failing:
             _repair(layout, count, hidden, small, int(allele))
-        active = np.zeros(layout.n_alleles, np.bool_)
-        active[failing] = True
+        # an allele the repair could not change is left as it is: its small count is determined by
+        # cells that cannot be hidden (exact_scopes), and looking again would never end
+        active = _alleles_of(layout, hidden & ~before)
     return hidden
 
 
