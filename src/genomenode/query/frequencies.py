@@ -8,11 +8,13 @@ the chromosome asked for are read (DuckDB prunes row groups on `pos`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow.compute as pc
 
 from genomenode.access.disclosure import suppress_small_counts
 from genomenode.domain.variant import Region, Variant
@@ -99,7 +101,6 @@ SELECT scope::VARCHAR AS scope, stratum::VARCHAR AS stratum, stratum_value::VARC
 FROM read_parquet($files)
 WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
   {pass_only}
-ORDER BY pos, ref, alt, scope, stratum, stratum_value
 """
 
 
@@ -111,16 +112,17 @@ def _suppressed_rows(
     scope, stratum = params.pop("scope"), params.pop("stratum")
     sql = _ALL_CELLS_SQL.format(pass_only="AND filters = ''" if pass_only else "")
     cells = suppress_small_counts(con.sql(sql, params=params).to_arrow_table(), floor=floor)
-    out = []
-    for r in cells.to_pylist():
-        if r["scope"] != scope or r["stratum"] != stratum:
-            continue
-        ac, an = r["ac"], r["an"]
-        af = ac / an if ac is not None and an else None
-        value = r["stratum_value"] if stratum != "all" else None
-        row = FrequencyRow(r["chrom"], r["pos"], r["ref"], r["alt"], ac, an, af, r["hom"], r["hemi"], value)
-        out.append(replace(row, filters=r["filters"], rsid=r["rsid"]))
-    return out
+    wanted = pc.and_(pc.equal(cells["scope"], scope), pc.equal(cells["stratum"], stratum))
+    shown = cells.filter(wanted).sort_by([(c, "ascending") for c in ("pos", "ref", "alt", "stratum_value")])
+    c = shown.to_pydict()
+    values = c["stratum_value"] if stratum != "all" else [None] * shown.num_rows
+    return [
+        FrequencyRow(chrom, pos, ref, alt, ac, an, ac / an if ac is not None and an else None, hom, hemi, v, f, rs)
+        for chrom, pos, ref, alt, ac, an, hom, hemi, v, f, rs in zip(
+            c["chrom"], c["pos"], c["ref"], c["alt"], c["ac"], c["an"], c["hom"], c["hemi"], values,
+            c["filters"], c["rsid"], strict=True,
+        )
+    ]  # fmt: skip
 
 
 def variant_strata(stats_files: Sequence[Path], variant: Variant, *, floor: int | None = None) -> list[dict[str, Any]]:
@@ -130,6 +132,9 @@ def variant_strata(stats_files: Sequence[Path], variant: Variant, *, floor: int 
     if table is None:
         return []
     table = table.select(["chrom", "pos", *_VARIANT_COLUMNS])
+    # every cell of this allele, and only those: what is hidden is decided per allele
+    ref, alt = (np.asarray(table[c].to_numpy(zero_copy_only=False)) for c in ("ref", "alt"))
+    table = table.take(np.flatnonzero((ref == variant.ref) & (alt == variant.alt)))
     if floor is not None:
         table = suppress_small_counts(table, floor=floor)
     rows = [r for r in table.to_pylist() if r["ref"] == variant.ref and r["alt"] == variant.alt]
