@@ -54,6 +54,13 @@ def _project(user: str | None) -> dict[str, str]:
     return {"project": PROJECT} if user == "researcher" else {}
 
 
+_BEACON_GENE = {"geneId": "CYP2C19"}
+
+
+def _get(url: str) -> Call:
+    return lambda c, h, p, u: c.get(url, headers=h)
+
+
 ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/"): lambda c, h, p, u: c.get("/", headers=h),
     ("GET", "/health"): lambda c, h, p, u: c.get("/health", headers=h),
@@ -92,7 +99,24 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/audit/export"): lambda c, h, p, u: c.get("/audit/export", headers=h),
     ("GET", "/audit/verify"): lambda c, h, p, u: c.get("/audit/verify", headers=h),
-}
+    # Beacon v2: open to all; what each caller gets is held by tests/beacon
+    **{("GET", f"/api{path}"): _get(f"/api{path}")
+       for path in ("", "/info", "/service-info", "/configuration", "/map", "/entry_types")},
+    ("GET", "/api/{entry}"): lambda c, h, p, u: c.get("/api/g_variants", params=_BEACON_GENE, headers=h),
+    ("POST", "/api/{entry}"): lambda c, h, p, u: c.post(
+        "/api/g_variants", json={"query": {"requestParameters": {"g_variant": _BEACON_GENE}}}, headers=h
+    ),
+    ("GET", "/api/{entry}/{id}"): lambda c, h, p, u: c.get("/api/datasets/national-demo", headers=h),
+    ("POST", "/api/{entry}/{id}"): lambda c, h, p, u: c.post("/api/datasets/national-demo", json={}, headers=h),
+    ("GET", "/api/{entry}/{id}/{target}"): lambda c, h, p, u: c.get(
+        "/api/datasets/national-demo/g_variants", params=_BEACON_GENE, headers=h
+    ),
+    ("POST", "/api/{entry}/{id}/{target}"): lambda c, h, p, u: c.post(
+        "/api/datasets/national-demo/g_variants",
+        json={"query": {"requestParameters": _BEACON_GENE}},
+        headers=h,
+    ),
+}  # fmt: skip
 
 PUBLIC = {
     ("GET", "/"),
@@ -102,6 +126,7 @@ PUBLIC = {
     ("GET", "/frequencies"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/me"),
+    *(route for route in ROUTES if route[1].startswith("/api")),
 }
 INDIVIDUAL = {("GET", "/individuals/{individual_id}"), ("GET", "/individuals/{individual_id}/genotypes")}
 STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - {("GET", "/individuals")}

@@ -10,7 +10,8 @@
     │   ├── DuplicateSampleError         sample id repeated, or already loaded without --replace
     │   ├── InvalidRegionError (ValueError)
     │   ├── InvalidVariantError (ValueError)
-    │   └── UnknownGeneError (LookupError)
+    │   ├── UnknownGeneError (LookupError)
+    │   └── BeaconRequestError (ValueError)  a Beacon request the spec or this beacon cannot answer
     ├── NotFoundError (LookupError)      a dataset/variant that does not exist
     ├── StoreError                       the store on disk is inconsistent or locked
     │   └── StoreLockedError
@@ -52,6 +53,10 @@ class UnsortedVcfError(VcfFormatError):
 
 class ReferenceMismatchError(InputError):
     """A record's REF disagrees with the reference FASTA."""
+
+
+class BeaconRequestError(InputError, ValueError):
+    """A Beacon v2 request with a parameter, filter or combination this beacon cannot answer (400)."""
 
 
 class SampleSheetError(InputError):

@@ -196,10 +196,22 @@ KNOWN_GOOD = [
     ),
     Call("POST", "/individuals/{individual_id}/erasure", "steward", 200, {"individual_id": "{erase_person}"}),
     Call("GET", "/audit/verify", "steward", 200),
+    # Beacon v2 (its bodies are held to the Beacon schemas by tests/beacon)
+    *(Call("GET", p, None, 200) for p in ("/api", "/api/info", "/api/service-info", "/api/configuration",
+                                           "/api/map", "/api/entry_types")),
+    Call("GET", "/api/{entry}", None, 200, {"entry": "g_variants"}, {"geneId": GENE}),
+    Call("POST", "/api/{entry}", "steward", 200, {"entry": "g_variants"},
+         body={"query": {"requestParameters": {"g_variant": {"geneId": GENE}}, "requestedGranularity": "record"}}),
+    Call("GET", "/api/{entry}/{id}", None, 200, {"entry": "datasets", "id": DATASET}),
+    Call("POST", "/api/{entry}/{id}", "researcher", 200, {"entry": "g_variants", "id": "{variant}"}, body={}),
+    Call("GET", "/api/{entry}/{id}/{target}", "steward", 200, {"entry": "datasets", "id": DATASET,
+         "target": "g_variants"}, {"geneId": GENE, "requestedGranularity": "count"}),
+    Call("POST", "/api/{entry}/{id}/{target}", None, 200, {"entry": "datasets", "id": DATASET,
+         "target": "g_variants"}, body={"query": {"requestParameters": {"geneId": GENE}}}),
     Call(
         "GET", "/audit/export", "steward", 200, query={"since": "2000-01-01T00:00:00Z", "action": ["read.individual"]}
     ),
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

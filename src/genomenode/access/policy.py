@@ -177,6 +177,18 @@ def dataset_level(caller: Caller, dataset: DatasetFacts, *, project_grants: Coll
     return Level.PUBLIC
 
 
+def beacon_granularity(reach: Level, dataset: Level) -> str:
+    """The most a Beacon answer may say about a dataset: "record" when the caller reaches the
+    dataset's security level, "count" one level below it, "boolean" further below.
+
+    A PUBLIC dataset answers anyone with records; a CONTROLLED one answers the public yes/no,
+    registered researchers with counts and granted callers with records. Counts of people below
+    the small-count floor stay hidden from callers below CONTROLLED whatever the granularity.
+    """
+    gap = int(dataset) - int(reach)
+    return "record" if gap <= 0 else "count" if gap == 1 else "boolean"
+
+
 def suppression_floor(
     caller: Caller, datasets: Collection[DatasetFacts], *, floor: int, project_grants: Collection[str] = ()
 ) -> int | None:

@@ -16,10 +16,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from genomenode import __version__
 from genomenode.access.gate import AccessControl
-from genomenode.api import errors, individuals, stewardship
+from genomenode.api import beacon, errors, individuals, stewardship
 from genomenode.api.models import CallerOut, DatasetOut, FrequencyOut, HealthOut, VariantOut
 from genomenode.api.security import CurrentCaller, Gate, check_every_route_has_a_rule
 from genomenode.api.startup import refuse_unsafe_production
+from genomenode.beacon.framework import BeaconIdentity
+from genomenode.beacon.service import BeaconService
 from genomenode.domain.variant import parse_region, parse_variant
 from genomenode.query.service import NodeQueries
 from genomenode.settings import Settings
@@ -34,6 +36,18 @@ def queries(request: Request) -> NodeQueries:
 Queries = Annotated[NodeQueries, Depends(queries)]
 
 
+def beacon_identity(settings: Settings) -> BeaconIdentity:
+    return BeaconIdentity(
+        beacon_id=settings.beacon_id,
+        name=settings.beacon_name,
+        public_url=settings.public_url,
+        organisation_id=settings.organisation_id,
+        organisation_name=settings.organisation_name,
+        version=__version__,
+        environment="prod" if settings.env == "production" else "dev",
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     refuse_unsafe_production(settings)
@@ -42,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.queries = NodeQueries(settings)
         app.state.access = AccessControl(settings, engine=app.state.queries.engine)
+        app.state.beacon = BeaconService(app.state.access, app.state.queries, beacon_identity(settings))
         try:
             yield
         finally:
@@ -146,5 +161,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(individuals.router)
     app.include_router(stewardship.router)
+    app.include_router(beacon.router)
     check_every_route_has_a_rule(app)
     return app

@@ -41,6 +41,17 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/projects/{project}/grants/{dataset}"): policy.Action.MANAGE_GRANTS,
     ("GET", "/audit/export"): policy.Action.READ_AUDIT,
     ("GET", "/audit/verify"): policy.Action.READ_AUDIT,
+    # GA4GH Beacon v2: open to anyone; the granularity and what records show follow the caller's
+    # reach on each dataset (policy.beacon_granularity), decided inside beacon.service
+    **{
+        (method, f"/api{path}"): "public"
+        for method, paths in (
+            ("GET", ("", "/info", "/service-info", "/configuration", "/map", "/entry_types")),
+            ("GET", ("/{entry}", "/{entry}/{id}", "/{entry}/{id}/{target}")),
+            ("POST", ("/{entry}", "/{entry}/{id}", "/{entry}/{id}/{target}")),
+        )
+        for path in paths
+    },
 }
 
 _bearer = HTTPBearer(

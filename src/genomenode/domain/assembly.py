@@ -74,6 +74,42 @@ def _refseq_to_canonical() -> dict[str, str]:
 
 
 @functools.cache
+@functools.cache
+def refseq_accessions(assembly: Assembly) -> dict[str, str]:
+    """Canonical contig → its RefSeq accession in this assembly (chr1 → NC_000001.11 in GRCh38),
+    as GA4GH location records name sequences."""
+    out: dict[str, str] = {}
+    for seq in get_assembly(_REPORTS[assembly])["sequences"]:
+        canon = canonical_contig(seq["name"]) if seq.get("sequence_role") == "assembled-molecule" else None
+        if canon and seq.get("refseq_ac"):
+            out[canon] = seq["refseq_ac"]
+    return out
+
+
+_ASSEMBLY_NAMES = {
+    "grch38": Assembly.GRCh38,
+    "hg38": Assembly.GRCh38,
+    "gcf_000001405.26": Assembly.GRCh38,
+    "grch37": Assembly.GRCh37,
+    "hg19": Assembly.GRCh37,
+    "gcf_000001405.13": Assembly.GRCh37,
+    "gcf_000001405.25": Assembly.GRCh37,
+}
+
+
+def parse_assembly_name(text: str) -> Assembly | None:
+    """GRCh38, hg38, GRCh38.p14, GCF_000001405.40 (any GRCh38 patch accession) and the GRCh37
+    equivalents; None for anything else."""
+    name = text.strip().lower()
+    if name.startswith("grch3") and "." in name:
+        name = name.split(".")[0]  # GRCh38.p13
+    if name.startswith("gcf_000001405."):
+        version = name.split(".")[1]
+        if version.isdigit():
+            return Assembly.GRCh38 if int(version) >= 26 else Assembly.GRCh37
+    return _ASSEMBLY_NAMES.get(name)
+
+
 def contig_lengths(assembly: Assembly) -> dict[str, int]:
     """Canonical contig name → length for the assembled chromosomes of `assembly`."""
     out: dict[str, int] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from genomenode.access.disclosure import suppress_small_counts
@@ -102,6 +103,46 @@ FROM read_parquet($files)
 WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
   {pass_only}
 """
+
+
+def cells_in_region(
+    con: duckdb.DuckDBPyConnection, stats_files: Sequence[Path], region: Region, *, pass_only: bool = False
+) -> pa.Table:
+    """Every variant_stats row (all scopes and strata) of the alleles whose REF overlaps `region`."""
+    if not stats_files:
+        return _empty_cells()
+    params = {
+        "files": [str(p) for p in stats_files],
+        "start": region.start,
+        "end": region.end,
+        "lookback": region.start - max(max_ref_length(p) for p in stats_files) + 1,
+    }
+    sql = _ALL_CELLS_SQL.format(pass_only="AND filters = ''" if pass_only else "")
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def cells_at(stats_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
+    """Every variant_stats row at these exact positions, from the row groups that hold them."""
+    tables = [t for pos in sorted(set(positions)) if (t := rows_at(stats_files, pos)) is not None]
+    if not tables:
+        return _empty_cells()
+    columns = _empty_cells().column_names
+    table = pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive")
+    return table.cast(_empty_cells().schema) if table.schema != _empty_cells().schema else table
+
+
+def _empty_cells() -> pa.Table:
+    return pa.table(
+        {
+            **{c: pa.array([], pa.string()) for c in ("scope", "stratum", "stratum_value", "chrom")},
+            "pos": pa.array([], pa.int32()),
+            "ref": pa.array([], pa.string()),
+            "alt": pa.array([], pa.string()),
+            **{c: pa.array([], pa.int32()) for c in ("ac", "an", "hom", "hemi")},
+            "filters": pa.array([], pa.string()),
+            "rsid": pa.array([], pa.string()),
+        }
+    )
 
 
 def _suppressed_rows(

@@ -8,12 +8,13 @@ catalog as the list of what is committed, so a query never reads half an ingest.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy.engine import Engine
 
 from genomenode.catalog import repository as repo
@@ -21,7 +22,14 @@ from genomenode.catalog.database import catalog_url, open_catalog, session_facto
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import Region, Variant, parse_variant
 from genomenode.errors import InputError, NotFoundError
-from genomenode.query.frequencies import BY_CHOICES, FrequencyRow, frequencies_in_region, variant_strata
+from genomenode.query.frequencies import (
+    BY_CHOICES,
+    FrequencyRow,
+    cells_at,
+    cells_in_region,
+    frequencies_in_region,
+    variant_strata,
+)
 from genomenode.query.genotypes import genotypes_in_region
 from genomenode.settings import Settings
 from genomenode.store.genes import Gene, find_gene
@@ -203,6 +211,16 @@ class NodeQueries:
         state = self._current()
         files = state.calls_files.get((assembly, region.chrom), [])
         return genotypes_in_region(self._duckdb.cursor(), files, region, samples=samples)
+
+    def variant_cells(
+        self, *, assembly: str, chrom: str, positions: Sequence[int] = (), region: Region | None = None
+    ) -> pa.Table:
+        """Every variant_stats row (all scopes and strata) at `positions`, or overlapping `region`:
+        what Beacon's variant queries filter, and what small-count suppression must see whole."""
+        files = self._current().stats_files.get((assembly, chrom), [])
+        if region is not None:
+            return cells_in_region(self._duckdb.cursor(), files, region)
+        return cells_at(files, positions)
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)

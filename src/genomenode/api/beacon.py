@@ -1,0 +1,179 @@
+"""GA4GH Beacon v2 under /api: framework endpoints, entry types, cross-lookups; GET and POST.
+
+A thin shell: beacon.request reads the request, beacon.service answers it under the node's policy.
+Errors leave as beaconErrorResponse documents (with the HTTP status the error maps to), since
+Beacon clients read `error.errorCode` and `errorMessage`, not the node's own error shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from genomenode.access import policy
+from genomenode.api.errors import status_for
+from genomenode.api.security import CurrentCaller
+from genomenode.beacon import framework
+from genomenode.beacon.framework import BeaconIdentity
+from genomenode.beacon.request import BeaconRequest, from_body, from_query
+from genomenode.beacon.responses import error as error_document
+from genomenode.beacon.service import BeaconService
+from genomenode.errors import BeaconRequestError, GenomenodeError, NotFoundError
+
+router = APIRouter(prefix="/api", tags=["beacon"])
+
+EntryPath = Literal["g_variants", "individuals", "biosamples", "runs", "analyses", "datasets", "cohorts"]
+ANSWERED = ("g_variants", "datasets")  # entry types this node answers so far; others say so clearly
+
+
+def _service(request: Request) -> BeaconService:
+    service: BeaconService = request.app.state.beacon
+    return service
+
+
+def _identity(request: Request) -> BeaconIdentity:
+    identity: BeaconIdentity = request.app.state.beacon.identity
+    return identity
+
+
+# -- framework --------------------------------------------------------------------------------
+@router.get("", summary="Beacon information (same as /api/info)")
+async def root(request: Request) -> JSONResponse:
+    return JSONResponse(framework.info(_identity(request)))
+
+
+@router.get("/info", summary="Beacon information")
+async def info(request: Request) -> JSONResponse:
+    return JSONResponse(framework.info(_identity(request)))
+
+
+@router.get("/service-info", summary="GA4GH service-info")
+async def service_info(request: Request) -> JSONResponse:
+    return JSONResponse(framework.service_info(_identity(request)))
+
+
+@router.get("/configuration", summary="Beacon configuration")
+async def configuration(request: Request) -> JSONResponse:
+    return JSONResponse(framework.configuration(_identity(request)))
+
+
+@router.get("/map", summary="Beacon map of endpoints")
+async def beacon_map(request: Request) -> JSONResponse:
+    return JSONResponse(framework.beacon_map(_identity(request)))
+
+
+@router.get("/entry_types", summary="Entry types this beacon serves")
+async def entry_types(request: Request) -> JSONResponse:
+    return JSONResponse(framework.entry_types(_identity(request)))
+
+
+# -- entry types ------------------------------------------------------------------------------
+def _parse_get(request: Request, entry: str) -> BeaconRequest:
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    return from_query(entry, params)
+
+
+async def _parse_post(request: Request, entry: str) -> BeaconRequest:
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except ValueError as e:
+        raise BeaconRequestError(f"the request body is not JSON: {e}") from None
+    return from_body(entry, body)
+
+
+async def _answer(
+    request: Request,
+    caller: policy.Caller,
+    entry: str,
+    parsed: BeaconRequest | None,
+    work: Callable[[BeaconService, policy.Caller, BeaconRequest], dict[str, Any]],
+) -> JSONResponse:
+    identity = _identity(request)
+    try:
+        if parsed is None:
+            parsed = _parse_get(request, entry) if request.method == "GET" else await _parse_post(request, entry)
+        service = _service(request)
+        document = await run_in_threadpool(work, service, caller, parsed)
+        return JSONResponse(document)
+    except GenomenodeError as e:
+        status = status_for(e)
+        if status >= 500:
+            raise
+        return JSONResponse(error_document(identity, parsed, status, str(e)), status_code=status)
+
+
+def _entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None = None) -> Any:
+    """The service call for an entry type, optionally one record (`id`) or under another (`via`)."""
+
+    def work(service: BeaconService, caller: policy.Caller, parsed: BeaconRequest) -> dict[str, Any]:
+        if entry not in ANSWERED:
+            raise BeaconRequestError(
+                f"the {entry} entry type is not answered by this node yet; "
+                f"/api/entry_types lists the types, /api/g_variants and /api/datasets answer"
+            )
+        if entry == "datasets":
+            if via is not None:
+                raise NotFoundError(f"datasets cannot be reached from {via[0]}")
+            return service.datasets(caller, parsed, dataset=id)
+        dataset = via[1] if via is not None and via[0] == "datasets" else None
+        if via is not None and via[0] != "datasets":
+            raise BeaconRequestError(f"{via[0]}/{{id}}/g_variants is not answered by this node yet")
+        return service.g_variants(caller, parsed, dataset=dataset, variant_id=id)
+
+    return work
+
+
+Body_ = Annotated[dict[str, Any] | None, Body(description="A Beacon v2 request body: {meta, query}")]
+EntryId = Annotated[str, Path(description="A record id, as the entry type's records carry it")]
+
+
+@router.get("/{entry}", summary="Query an entry type (GET)")
+async def entry_get(request: Request, caller: CurrentCaller, entry: EntryPath) -> JSONResponse:
+    return await _answer(request, caller, entry, None, _entry_work(entry))
+
+
+@router.post("/{entry}", summary="Query an entry type (POST)")
+async def entry_post(request: Request, caller: CurrentCaller, entry: EntryPath, body: Body_ = None) -> JSONResponse:
+    return await _answer(request, caller, entry, None, _entry_work(entry))
+
+
+@router.get("/{entry}/{id}", summary="One record of an entry type (GET)")
+async def record_get(request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId) -> JSONResponse:
+    return await _answer(request, caller, entry, None, _entry_work(entry, id=id))
+
+
+@router.post("/{entry}/{id}", summary="One record of an entry type (POST)")
+async def record_post(
+    request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId, body: Body_ = None
+) -> JSONResponse:
+    return await _answer(request, caller, entry, None, _entry_work(entry, id=id))
+
+
+@router.get("/{entry}/{id}/{target}", summary="Records of one entry type linked to a record of another (GET)")
+async def linked_get(
+    request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId, target: EntryPath
+) -> JSONResponse:
+    return await _linked(request, caller, entry, id, target)
+
+
+@router.post("/{entry}/{id}/{target}", summary="Records of one entry type linked to a record of another (POST)")
+async def linked_post(
+    request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId, target: EntryPath, body: Body_ = None
+) -> JSONResponse:
+    return await _linked(request, caller, entry, id, target)
+
+
+async def _linked(request: Request, caller: policy.Caller, entry: str, id: str, target: str) -> JSONResponse:
+    if target not in framework.CROSS_LOOKUPS.get(entry, ()):
+        identity = _identity(request)
+        message = f"{entry}/{{id}}/{target} is not a lookup this beacon offers; /api/map lists them"
+        return JSONResponse(error_document(identity, None, 404, message), status_code=404)
+    return await _answer(request, caller, target, None, _entry_work(target, via=(entry, id)))

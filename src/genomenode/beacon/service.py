@@ -1,0 +1,251 @@
+"""Beacon answers: a parsed request and a caller in, a schema-shaped response document out.
+
+Access is decided by the node's one policy module: how far the caller reaches on each dataset
+(`policy.dataset_level`) against the dataset's security level gives the granularity
+(`policy.beacon_granularity`), and allele counts shown to a caller below CONTROLLED go through
+the same small-count suppression as `/frequencies` (decided over every cell of each allele, with
+the datasets the caller sees exactly treated as known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from genomenode.access import policy
+from genomenode.access.disclosure import suppress_small_counts
+from genomenode.access.duo import load_duo
+from genomenode.access.gate import AccessControl
+from genomenode.beacon import responses
+from genomenode.beacon.framework import BeaconIdentity
+from genomenode.beacon.request import BeaconRequest, Granularity, VariantQuery
+from genomenode.beacon.responses import ResultSet
+from genomenode.beacon.variants import plan, record_bases, select, variant_type
+from genomenode.domain.assembly import Assembly, refseq_accessions
+from genomenode.domain.variant import Region
+from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
+from genomenode.query.service import NodeQueries
+
+DUO_VERSION = "2021-02-23"  # the vendored duo-basic.owl release (access/data)
+
+
+@dataclass(frozen=True)
+class _DatasetView:
+    """A dataset as this caller meets it."""
+
+    name: str
+    assembly: Assembly
+    level: policy.Level
+    reach: policy.Level
+    granularity: Granularity
+
+    @property
+    def exact(self) -> bool:
+        return self.reach is policy.Level.CONTROLLED
+
+
+class BeaconService:
+    def __init__(self, gate: AccessControl, queries: NodeQueries, identity: BeaconIdentity) -> None:
+        self.gate = gate
+        self.queries = queries
+        self.identity = identity
+
+    # -- datasets as the caller meets them -------------------------------------------------
+    def _views(self, caller: policy.Caller, only: str | None = None) -> list[_DatasetView]:
+        assemblies = {d.name: Assembly(d.assembly) for d in self.queries.datasets()}
+        grants = self.gate.project_grants(caller) if not caller.anonymous else frozenset()
+        views = []
+        for facts in self.gate.datasets():
+            if facts.name not in assemblies or (only is not None and facts.name != only):
+                continue
+            reach = policy.dataset_level(caller, facts, project_grants=grants)
+            granted = Granularity(policy.beacon_granularity(reach, facts.level))
+            views.append(_DatasetView(facts.name, assemblies[facts.name], facts.level, reach, granted))
+        if only is not None and not views:
+            raise NotFoundError(f"no dataset {only!r}; GET /api/datasets lists them")
+        return views
+
+    # -- g_variants -----------------------------------------------------------------------
+    def g_variants(
+        self,
+        caller: policy.Caller,
+        request: BeaconRequest,
+        *,
+        dataset: str | None = None,
+        variant_id: str | None = None,
+    ) -> dict[str, Any]:
+        views = self._views(caller, dataset)
+        query = _query_for_id(variant_id) if variant_id is not None else request.variant
+        if query.empty:
+            raise BeaconRequestError(
+                "g_variants needs variant parameters: referenceName and start with alternateBases "
+                "(sequence), start and end (range), start=[a,b]&end=[c,d] (bracket) or geneId"
+            )
+        assembly = self._assembly(query, views)
+        views = [v for v in views if v.assembly is assembly]
+        search = plan(query, gene_region=self._gene_region(assembly, query))
+        cells = self.queries.variant_cells(
+            assembly=assembly.value, chrom=search.chrom, positions=search.positions, region=search.region
+        )
+        matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
+        floor = self.gate.settings.small_count_floor
+        if floor > 1 and matched.num_rows and not all(v.exact for v in views):
+            matched = suppress_small_counts(matched, floor=floor, exact_scopes=[v.name for v in views if v.exact])
+        sets = [self._variant_set(v, matched, request, assembly) for v in views]
+        return responses.response(self.identity, request, sets)
+
+    def _assembly(self, query: VariantQuery, views: Sequence[_DatasetView]) -> Assembly:
+        search = plan(query, gene_region=Region("chr1", 1, 1)) if query.kind == "gene" else plan(query)
+        if search.assembly is not None:
+            return search.assembly
+        held = sorted({v.assembly for v in views})
+        if len(held) > 1:
+            raise BeaconRequestError(
+                f"this node holds {' and '.join(held)} datasets: give assemblyId so coordinates mean one thing"
+            )
+        return held[0] if held else Assembly.GRCh38
+
+    def _gene_region(self, assembly: Assembly, query: VariantQuery) -> Region | None:
+        if query.kind != "gene" or query.gene_id is None:
+            return None
+        try:
+            return self.queries.gene_region(assembly.value, query.gene_id)
+        except UnknownGeneError as e:
+            raise BeaconRequestError(f"geneId {query.gene_id!r}: {e}") from None
+
+    def _variant_set(
+        self, view: _DatasetView, matched: pa.Table, request: BeaconRequest, assembly: Assembly
+    ) -> ResultSet:
+        mine = matched.filter(pc.equal(matched["scope"], view.name)) if matched.num_rows else matched
+        overall = mine.filter(pc.equal(mine["stratum"], "all")) if mine.num_rows else mine
+        if overall.num_rows:
+            # present in this dataset: carried by someone (the suppressed ac is null, the store's is > 0)
+            carried = pc.or_kleene(pc.is_null(overall["ac"]), pc.greater(overall["ac"], 0))
+            overall = overall.filter(carried)
+        overall = overall.sort_by([("pos", "ascending"), ("ref", "ascending"), ("alt", "ascending")])
+        count = overall.num_rows
+        granted = view.granularity.at_most(request.granularity)
+        results: list[dict[str, Any]] = []
+        if granted is Granularity.RECORD and count:
+            page = overall.slice(request.offset, request.page_limit)
+            results = _variant_records(page, mine, view, assembly, self.identity)
+        return ResultSet(
+            id=view.name,
+            exists=count > 0,
+            count=count if granted is not Granularity.BOOLEAN else None,
+            granularity=granted,
+            results=results,
+        )
+
+    # -- datasets -------------------------------------------------------------------------
+    def datasets(self, caller: policy.Caller, request: BeaconRequest, *, dataset: str | None = None) -> dict[str, Any]:
+        views = self._views(caller, dataset)
+        summaries = {d.name: d for d in self.queries.datasets()}
+        facts = {d.name: d for d in self.gate.datasets()}
+        items = []
+        for v in views[request.offset : request.offset + request.page_limit]:
+            s = summaries[v.name]
+            item: dict[str, Any] = {
+                "id": v.name,
+                "name": v.name,
+                "createDateTime": s.created_at.isoformat(),
+                "info": {
+                    "assembly": v.assembly.value,
+                    "securityLevel": v.level.name,
+                    "yourAccess": v.reach.name,
+                    "maxGranularity": v.granularity.value,
+                },
+            }
+            if facts[v.name].data_use is not None:
+                item["dataUseConditions"] = _data_use(facts[v.name])
+            items.append(item)
+        return responses.collections(self.identity, request, items, total=len(views))
+
+
+def _data_use(facts: policy.DatasetFacts) -> dict[str, Any]:
+    """The dataset's conditions as Beacon's `dataUseConditions.duoDataUse` (DUO ids with labels)."""
+    use = facts.data_use
+    assert use is not None
+    duo = load_duo()
+    term = duo.term(use.permission)
+    entry: dict[str, Any] = {"id": term.id, "label": term.name, "version": DUO_VERSION}
+    modifiers = [{"id": m, "label": duo.term(m).name} for m in sorted(use.modifiers)]
+    if modifiers:
+        entry["modifiers"] = modifiers
+    return {"duoDataUse": [entry]}
+
+
+def _query_for_id(variant_id: str) -> VariantQuery:
+    """`chr22-40000100-A-G` (the id g_variants records carry) as a sequence query."""
+    parts = variant_id.split("-")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise NotFoundError(f"no variant {variant_id!r}: ids look like chr22-40000100-A-G")
+    chrom, pos, ref, alt = parts
+    return VariantQuery(reference_name=chrom, start=(int(pos) - 1,), reference_bases=ref, alternate_bases=alt)
+
+
+def _variant_records(
+    page: pa.Table, cells: pa.Table, view: _DatasetView, assembly: Assembly, identity: BeaconIdentity
+) -> list[dict[str, Any]]:
+    """Records for the alleles on `page`, each with its frequencies in this dataset (all and per
+    population) as far as suppression lets them be shown."""
+    by_allele: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    populations = cells.filter(pc.is_in(cells["stratum"], pa.array(["all", "population"])))
+    for row in populations.to_pylist():
+        by_allele.setdefault((row["pos"], row["ref"], row["alt"]), []).append(row)
+    accession = refseq_accessions(assembly)
+    out = []
+    for r in page.to_pylist():
+        chrom, pos, ref, alt = r["chrom"], r["pos"], r["ref"], r["alt"]
+        cells_here = sorted(by_allele.get((pos, ref, alt), []), key=_population_order)
+        frequencies = [_frequency(c) for c in cells_here if c["ac"] is not None]
+        record: dict[str, Any] = {
+            "variantInternalId": f"{chrom}-{pos}-{ref}-{alt}",
+            "variation": {
+                "variantType": variant_type(ref, alt),
+                "referenceBases": ref,
+                "alternateBases": record_bases(alt),
+                "location": {
+                    "type": "SequenceLocation",
+                    "sequence_id": f"refseq:{accession.get(chrom, chrom)}",
+                    "interval": {
+                        "type": "SequenceInterval",
+                        "start": {"type": "Number", "value": pos - 1},
+                        "end": {"type": "Number", "value": pos - 1 + len(ref)},
+                    },
+                },
+            },
+        }
+        if r.get("rsid"):
+            record["identifiers"] = {"variantAlternativeIds": [{"id": f"dbSNP:{r['rsid']}", "label": r["rsid"]}]}
+        if frequencies:
+            record["frequencyInPopulations"] = [
+                {
+                    "source": f"{identity.name}, dataset {view.name}",
+                    "sourceReference": f"{identity.api_url}/datasets/{view.name}",
+                    "version": assembly.value,
+                    "frequencies": frequencies,
+                }
+            ]
+        out.append(record)
+    return out
+
+
+def _population_order(cell: dict[str, Any]) -> tuple[int, str]:
+    return (0 if cell["stratum"] == "all" else 1, cell["stratum_value"])
+
+
+def _frequency(cell: dict[str, Any]) -> dict[str, Any]:
+    ac, an = cell["ac"], cell["an"]
+    return {
+        "population": "all" if cell["stratum"] == "all" else cell["stratum_value"] or "unknown",
+        "alleleFrequency": ac / an if an else 0.0,
+        "alleleCount": ac,
+        "alleleNumber": an,
+        **({"alleleCountHomozygous": cell["hom"]} if cell["hom"] is not None else {}),
+        **({"alleleCountHemizygous": cell["hemi"]} if cell["hemi"] is not None else {}),
+    }
