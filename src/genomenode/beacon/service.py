@@ -15,16 +15,20 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import select as sa_select
 
 from genomenode.access import policy
 from genomenode.access.disclosure import suppress_small_counts
 from genomenode.access.duo import load_duo
 from genomenode.access.gate import AccessControl
 from genomenode.beacon import responses
+from genomenode.beacon.budget import NEGLIGIBLE, Ledger, MemoryLedger, disclosure_cost, spend
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, Granularity, VariantQuery
 from genomenode.beacon.responses import ResultSet
 from genomenode.beacon.variants import plan, record_bases, select, variant_type
+from genomenode.catalog import models as m
+from genomenode.catalog import sharing
 from genomenode.domain.assembly import Assembly, refseq_accessions
 from genomenode.domain.variant import Region
 from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
@@ -49,10 +53,13 @@ class _DatasetView:
 
 
 class BeaconService:
-    def __init__(self, gate: AccessControl, queries: NodeQueries, identity: BeaconIdentity) -> None:
+    def __init__(
+        self, gate: AccessControl, queries: NodeQueries, identity: BeaconIdentity, *, ledger: Ledger | None = None
+    ) -> None:
         self.gate = gate
         self.queries = queries
         self.identity = identity
+        self.ledger: Ledger = ledger or MemoryLedger()
 
     # -- datasets as the caller meets them -------------------------------------------------
     def _views(self, caller: policy.Caller, only: str | None = None) -> list[_DatasetView]:
@@ -92,11 +99,73 @@ class BeaconService:
             assembly=assembly.value, chrom=search.chrom, positions=search.positions, region=search.region
         )
         matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
+        if self.gate.settings.beacon_budget > 0 and matched.num_rows:
+            matched = self._within_budget(caller, matched, views, assembly)
         floor = self.gate.settings.small_count_floor
         if floor > 1 and matched.num_rows and not all(v.exact for v in views):
             matched = suppress_small_counts(matched, floor=floor, exact_scopes=[v.name for v in views if v.exact])
         sets = [self._variant_set(v, matched, request, assembly) for v in views]
         return responses.response(self.identity, request, sets)
+
+    def _within_budget(
+        self, caller: policy.Caller, matched: pa.Table, views: Sequence[_DatasetView], assembly: Assembly
+    ) -> pa.Table:
+        """`matched` without the rare alleles whose carriers have spent this caller's budget on
+        them (beacon.budget); the disclosures made are written to the ledger. Callers who see a
+        dataset exactly (CONTROLLED) are not limited there."""
+        limited = [v.name for v in views if not v.exact]
+        keys = _allele_keys(matched)
+        overall = pc.and_(
+            pc.is_in(matched["scope"], pa.array(limited, pa.string())), pc.equal(matched["stratum"], "all")
+        )
+        present = matched.filter(pc.and_(overall, pc.greater(matched["ac"], 0)))
+        if not present.num_rows:
+            return matched
+        costs = disclosure_cost(present["ac"].to_numpy(), present["an"].to_numpy())
+        rare = present.filter(pa.array(costs >= NEGLIGIBLE))
+        if not rare.num_rows:
+            return matched
+        rare_costs = costs[costs >= NEGLIGIBLE]
+        chrom = rare["chrom"][0].as_py()
+        carriers = self.queries.carriers(
+            assembly=assembly.value, chrom=chrom, positions=sorted(set(rare["pos"].to_pylist()))
+        )
+        people = self._people_of(carriers["sample"].to_pylist())
+        by_key: dict[str, list[int]] = {}
+        for pos, ref, alt, sample in zip(
+            *(carriers[c].to_pylist() for c in ("pos", "ref", "alt", "sample")), strict=True
+        ):
+            if sample in people:
+                subject, dataset = people[sample]
+                by_key.setdefault(f"{dataset}:{chrom}-{pos}-{ref}-{alt}", []).append(subject)
+        rare_keys = _allele_keys(rare).to_pylist()
+        subjects = {s for key in rare_keys for s in by_key.get(key, [])}
+        outcome = spend(
+            rare_keys,
+            rare_costs,
+            by_key,
+            spent=self.ledger.spent(caller.actor, subjects),
+            disclosed=self.ledger.disclosed(caller.actor, rare_keys),
+            budget=self.gate.settings.beacon_budget,
+        )
+        self.ledger.record(caller.actor, outcome.charges)
+        withheld = [k for k, shown in zip(rare_keys, outcome.shown, strict=True) if not shown]
+        if not withheld:
+            return matched
+        return matched.filter(pc.invert(pc.is_in(keys, pa.array(withheld, pa.string()))))
+
+    def _people_of(self, samples: Sequence[int]) -> dict[int, tuple[int, str]]:
+        """sample → (subject, dataset) for the active samples of people not withdrawn or erased."""
+        if not samples:
+            return {}
+        with self.gate.Session() as s:
+            gone = sharing.withdrawn_subject_ids(s)
+            rows = s.execute(
+                sa_select(m.Sample.id, m.Sample.subject_id, m.Dataset.name)
+                .join(m.Dataset, m.Dataset.id == m.Sample.dataset_id)
+                .where(m.Sample.id.in_(sorted(set(samples))), m.Sample.status == "active")
+            ).all()
+        return {sample: (subject, dataset) for sample, subject, dataset in rows if subject not in gone}
 
     def _assembly(self, query: VariantQuery, views: Sequence[_DatasetView]) -> Assembly:
         search = plan(query, gene_region=Region("chr1", 1, 1)) if query.kind == "gene" else plan(query)
@@ -177,6 +246,13 @@ def _data_use(facts: policy.DatasetFacts) -> dict[str, Any]:
     if modifiers:
         entry["modifiers"] = modifiers
     return {"duoDataUse": [entry]}
+
+
+def _allele_keys(cells: pa.Table) -> pa.ChunkedArray:
+    """Each row's `<scope>:<chrom>-<pos>-<ref>-<alt>`: an allele in one dataset, as the ledger names it."""
+    pos = pc.cast(cells["pos"], pa.string())
+    allele = pc.binary_join_element_wise(cells["chrom"], pos, cells["ref"], cells["alt"], "-")
+    return pc.binary_join_element_wise(cells["scope"], allele, ":")
 
 
 def _query_for_id(variant_id: str) -> VariantQuery:

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from genomenode.domain.variant import Region
 from genomenode.store.parquet import max_ref_length
+from genomenode.store.reader import rows_at
 
 _SQL = """
 SELECT sample, chrom, pos, ref, alt, call_allele1, call_allele2, call_phased,
@@ -73,3 +76,33 @@ def genotypes_in_region(
         }
         for r in rows
     ]
+
+
+_CARRIERS_SQL = """
+SELECT pos, ref::VARCHAR AS ref, alt::VARCHAR AS alt, sample
+FROM read_parquet($files)
+WHERE pos IN (SELECT unnest($positions)) AND (call_allele1 = 1 OR call_allele2 = 1)
+"""
+
+
+def carriers_at(con: duckdb.DuckDBPyConnection, calls_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
+    """(pos, ref, alt, sample) for every stored call carrying the row's ALT at these positions:
+    who stands behind an allele, for the Beacon query budget. Samples are store codes (catalog ids)."""
+    empty = pa.table({"pos": pa.array([], pa.int32()), "ref": pa.array([], pa.string()),
+                      "alt": pa.array([], pa.string()), "sample": pa.array([], pa.int32())})  # fmt: skip
+    wanted = sorted(set(positions))
+    if not calls_files or not wanted:
+        return empty
+    if len(wanted) <= 4:  # a sequence query: the few row groups that hold the positions
+        pieces = []
+        for pos in wanted:
+            rows = rows_at(calls_files, pos, columns=["pos", "ref", "alt", "sample", "call_allele1", "call_allele2"])
+            if rows is None:
+                continue
+            a1 = np.asarray(rows["call_allele1"].to_numpy(), dtype=np.int8)
+            a2 = np.asarray(rows["call_allele2"].to_numpy(), dtype=np.int8)
+            rows = rows.take(np.flatnonzero((a1 == 1) | (a2 == 1)))
+            pieces.append(rows.select(["pos", "ref", "alt", "sample"]).cast(empty.schema))
+        return pa.concat_tables(pieces) if pieces else empty
+    table = con.sql(_CARRIERS_SQL, params={"files": [str(p) for p in calls_files], "positions": wanted})
+    return table.to_arrow_table().cast(empty.schema)

@@ -30,7 +30,7 @@ from genomenode.query.frequencies import (
     frequencies_in_region,
     variant_strata,
 )
-from genomenode.query.genotypes import genotypes_in_region
+from genomenode.query.genotypes import carriers_at, genotypes_in_region
 from genomenode.settings import Settings
 from genomenode.store.genes import Gene, find_gene
 
@@ -221,6 +221,11 @@ class NodeQueries:
         if region is not None:
             return cells_in_region(self._duckdb.cursor(), files, region)
         return cells_at(files, positions)
+
+    def carriers(self, *, assembly: str, chrom: str, positions: Sequence[int]) -> pa.Table:
+        """(pos, ref, alt, sample) of every stored call carrying each allele at `positions`."""
+        files = self._current().calls_files.get((assembly, chrom), [])
+        return carriers_at(self._duckdb.cursor(), files, positions)
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)
