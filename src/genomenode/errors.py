@@ -18,6 +18,7 @@
     ├── ConfigurationError               settings that cannot work (missing gene models, bad URL, unsafe production)
     ├── AuthenticationError              no valid identity: bad, expired or untrusted token or visa (401)
     ├── AccessDeniedError (PermissionError)  a known caller asking for more than policy allows (403)
+    ├── RateLimitedError                 a caller asking faster than the node's per-caller limit (429)
     ├── AuditUnavailableError            the audit log cannot be written: nothing is sent (503)
     └── AuditChainError                  the audit log was altered, removed from or reordered
 
@@ -109,6 +110,14 @@ class AccessDeniedError(GenomenodeError, PermissionError):
     Object-level denials (another region's sample) raise NotFoundError instead, so the answer is
     the same as for an id that does not exist.
     """
+
+
+class RateLimitedError(GenomenodeError):
+    """Too many requests from one caller; `retry_after` says in how many seconds to try again."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AuditUnavailableError(GenomenodeError):

@@ -26,6 +26,7 @@ CONTROLLED, OPEN = "1000g", "1000g-open"
 
 @dataclass
 class Node:
+    settings: Settings
     client: TestClient
     tokens: dict[str, str]
     carried: dict[str, set[tuple[str, int, str, str]]]  # dataset → alleles with ac > 0 (bcftools)
@@ -66,7 +67,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         gate.close()
     carried = {d: {k for k, v in c.items() if v[0] > 0} for d, c in counts.items()}
     with TestClient(create_app(settings)) as client:
-        yield Node(client, tokens, carried, counts)
+        yield Node(settings, client, tokens, carried, counts)
 
 
 def _valid(body: dict[str, Any]) -> dict[str, Any]:
@@ -305,3 +306,14 @@ def test_errors__a_body_that_is_not_json_or_not_an_object_is_a_400(node: Node) -
         response = node.client.post("/api/g_variants", content=content, headers={"content-type": "application/json"})
         assert response.status_code in (400, 422), response.text
         assert response.status_code < 500
+
+
+def test_rate_limit__a_caller_past_the_limit_gets_429_with_retry_after(node: Node) -> None:
+    strict = node.settings.model_copy(update={"beacon_rate_limit": 6})  # a burst of one, then one per 10 s
+    with TestClient(create_app(strict)) as client:
+        assert client.get("/api/info").status_code == 200  # framework documents are not limited
+        first = client.get("/api/g_variants", params={"geneId": "POTEH", "assemblyId": "GRCh37"})
+        second = client.get("/api/g_variants", params={"geneId": "POTEH", "assemblyId": "GRCh37"})
+    assert first.status_code == 200
+    assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
+    assert_valid(second.json(), RESPONSE_SCHEMAS["error"])

@@ -16,13 +16,16 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from genomenode import __version__
 from genomenode.access.gate import AccessControl
-from genomenode.api import beacon, errors, individuals, stewardship
+from genomenode.access.ratelimit import RateLimiter
+from genomenode.api import beacon, errors, federation, individuals, stewardship
 from genomenode.api.models import CallerOut, DatasetOut, FrequencyOut, HealthOut, VariantOut
 from genomenode.api.security import CurrentCaller, Gate, check_every_route_has_a_rule
 from genomenode.api.startup import refuse_unsafe_production
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.service import BeaconService
 from genomenode.domain.variant import parse_region, parse_variant
+from genomenode.federation.peers import load_peers
+from genomenode.federation.service import Federation
 from genomenode.query.service import NodeQueries
 from genomenode.settings import Settings
 
@@ -51,12 +54,16 @@ def beacon_identity(settings: Settings) -> BeaconIdentity:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     refuse_unsafe_production(settings)
+    peers = load_peers(settings.peers_file) if settings.peers_file else ()  # a bad peers file stops start-up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.queries = NodeQueries(settings)
         app.state.access = AccessControl(settings, engine=app.state.queries.engine)
         app.state.beacon = BeaconService(app.state.access, app.state.queries, beacon_identity(settings))
+        app.state.beacon_rate = RateLimiter(settings.beacon_rate_limit)
+        app.state.settings = settings
+        app.state.federation = Federation.from_settings(settings, beacon_identity(settings), peers)
         try:
             yield
         finally:
@@ -161,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(individuals.router)
     app.include_router(stewardship.router)
+    app.include_router(federation.router)  # before beacon's /api/{entry}/{id}, which would match it
     app.include_router(beacon.router)
     check_every_route_has_a_rule(app)
     return app

@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from genomenode.access import policy
-from genomenode.api.errors import status_for
+from genomenode.access.ratelimit import RateLimiter
+from genomenode.api.errors import error_headers, status_for
 from genomenode.api.security import CurrentCaller
 from genomenode.beacon import framework
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, from_body, from_query
 from genomenode.beacon.responses import error as error_document
 from genomenode.beacon.service import BeaconService
-from genomenode.errors import BeaconRequestError, GenomenodeError, NotFoundError
+from genomenode.errors import BeaconRequestError, GenomenodeError, NotFoundError, RateLimitedError
 
 router = APIRouter(prefix="/api", tags=["beacon"])
 
@@ -98,6 +99,7 @@ async def _answer(
 ) -> JSONResponse:
     identity = _identity(request)
     try:
+        _within_rate(request, caller)
         if parsed is None:
             parsed = _parse_get(request, entry) if request.method == "GET" else await _parse_post(request, entry)
         service = _service(request)
@@ -107,7 +109,21 @@ async def _answer(
         status = status_for(e)
         if status >= 500:
             raise
-        return JSONResponse(error_document(identity, parsed, status, str(e)), status_code=status)
+        document = error_document(identity, parsed, status, str(e))
+        return JSONResponse(document, status_code=status, headers=error_headers(e))
+
+
+def _within_rate(request: Request, caller: policy.Caller) -> None:
+    """One bucket per caller: their identity, or their address when anonymous."""
+    limiter: RateLimiter = request.app.state.beacon_rate
+    key = caller.actor if not caller.anonymous else f"ip:{request.client.host if request.client else '?'}"
+    wait = limiter.take(key)
+    if wait > 0:
+        raise RateLimitedError(
+            f"more than {request.app.state.settings.beacon_rate_limit} Beacon requests a minute from this caller; "
+            f"try again in {wait:.0f} s",
+            retry_after=wait,
+        )
 
 
 def _entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None = None) -> Any:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,12 +21,14 @@ from genomenode.errors import (
     GenomenodeError,
     InputError,
     NotFoundError,
+    RateLimitedError,
     StoreLockedError,
 )
 
 _STATUS: tuple[tuple[type[GenomenodeError], int], ...] = (
     (AuthenticationError, 401),
     (AccessDeniedError, 403),
+    (RateLimitedError, 429),
     (AuditUnavailableError, 503),
     (AuditChainError, 409),
     (NotFoundError, 404),
@@ -42,11 +46,20 @@ def error_body(kind: str, message: str, status: int) -> dict[str, dict[str, obje
     return {"error": {"type": kind, "message": message, "status": status}}
 
 
+def error_headers(exc: GenomenodeError) -> dict[str, str] | None:
+    """What the status needs besides the body: a challenge for 401, when to retry for 429."""
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": 'Bearer realm="genomenode"'}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(GenomenodeError)
     async def domain_error(_: Request, exc: GenomenodeError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"WWW-Authenticate": 'Bearer realm="genomenode"'} if status == 401 else None
+        headers = error_headers(exc)
         return JSONResponse(error_body(type(exc).__name__, str(exc), status), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
