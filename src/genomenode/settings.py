@@ -66,6 +66,40 @@ class Settings(BaseSettings):
     small_count_floor: int = Field(
         default=5, ge=1, description="Counts from 1 to this minus one are hidden from callers below CONTROLLED."
     )
+    beacon_id: str = Field(
+        default="org.genomenode.beacon",
+        description="The Beacon v2 id (reverse domain name, e.g. se.gms.beacon) partners know this node by.",
+    )
+    beacon_budget: float = Field(
+        default=1.0,
+        ge=0,
+        description="Nats of membership evidence each person may give away to one caller through Beacon "
+        "answers below CONTROLLED (Raisaro et al. 2017); 0 turns the budget off.",
+    )
+    beacon_rate_limit: int = Field(
+        default=1200,
+        ge=0,
+        description="Beacon requests a minute one caller (a token's subject, or an address) may make; 0 turns it off.",
+    )
+    beacon_name: str = Field(default="genomenode national beacon", description="The Beacon's human-readable name.")
+    organisation_id: str = Field(default="genomenode", description="Id of the organisation running the node.")
+    organisation_name: str = Field(
+        default="genomenode national genome node", description="Name of the organisation running the node."
+    )
+    peers_file: Path | None = Field(
+        default=None,
+        description="JSON or TOML file naming the nodes this node federates with (name, base_url, public JWKS, "
+        "reach); none by default: federated queries answer from this node alone.",
+    )
+    federation_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=120, description="How long one peer may take to answer before it is reported as timeout."
+    )
+    federation_deadline_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="The most one federated query waits for all its peers together; later ones count as timeout.",
+    )
 
     @property
     def store_root(self) -> Path:

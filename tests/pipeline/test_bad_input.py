@@ -120,6 +120,16 @@ def _sheet_bad_sex(tmp: Path) -> tuple[Path, list[str]]:
     return NA12878, ["--samples", str(sheet)]
 
 
+def _sheet_unknown_hpo_term(tmp: Path) -> tuple[Path, list[str]]:
+    sheet = _write(tmp / "sheet.tsv", ["sample_id\tsubject_id\tphenotypes", "NA12878\tP1\tHP:0001250;HP:9999999"])
+    return NA12878, ["--samples", str(sheet)]
+
+
+def _sheet_bad_age(tmp: Path) -> tuple[Path, list[str]]:
+    sheet = _write(tmp / "sheet.tsv", ["sample_id\tsubject_id\tage", "NA12878\tP1\tforty-two"])
+    return NA12878, ["--samples", str(sheet)]
+
+
 def _unknown_assembly(tmp: Path) -> tuple[Path, list[str]]:
     # a new dataset: the existing one would lend its assembly to a file without contig lengths
     lines = [ln for ln in _lines(NA12878) if not ln.startswith("##contig")]
@@ -153,6 +163,8 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, list[str]]], str]] = {
     "sample_sheet_missing_a_vcf_sample": (_sheet_missing_sample, "not in the sample sheet"),
     "sample_sheet_listing_an_absent_sample": (_sheet_with_extra_sample, "in none of the VCFs"),
     "sample_sheet_with_unknown_sex": (_sheet_bad_sex, "line 2"),
+    "sample_sheet_with_an_unknown_hpo_term": (_sheet_unknown_hpo_term, "line 2: phenotype of 'NA12878': HP:9999999"),
+    "sample_sheet_with_an_unreadable_age": (_sheet_bad_age, "line 2: age 'forty-two'"),
     "unknown_assembly": (_unknown_assembly, "unknown assembly"),
     "file_of_another_assembly": (_other_assembly, "GRCh38"),
     "sample_already_loaded": (_already_loaded, "--replace"),

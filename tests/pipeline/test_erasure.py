@@ -11,11 +11,12 @@ import cyvcf2
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from genomenode.access.crypt import load_or_create_archive_keys, plaintext_copy
 from genomenode.api.app import create_app
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
-from genomenode.catalog.models import ArchivedFile
+from genomenode.catalog.models import ArchivedFile, PhenotypicFeature, Subject, SubjectDisease
 from genomenode.errors import InputError
 from genomenode.ingest.vcf_writer import write_without_samples
 from genomenode.pipeline.ingest import IngestRequest, ingest
@@ -67,11 +68,23 @@ def _archived_samples(node: SecureNode) -> set[str]:
     return names
 
 
+def _health_records(node: SecureNode, pseudonym: str) -> tuple[int, int, float | None]:
+    """The person's phenotypic features, diagnoses and age as the catalog holds them."""
+    engine = open_catalog(catalog_url(node.settings.data_dir, node.settings.catalog_url))
+    with session_factory(engine)() as s:
+        subject = s.scalars(select(Subject).where(Subject.pseudonym == pseudonym)).one()
+        features = len(s.scalars(select(PhenotypicFeature).where(PhenotypicFeature.subject_id == subject.id)).all())
+        diseases = len(s.scalars(select(SubjectDisease).where(SubjectDisease.subject_id == subject.id)).all())
+        age = subject.age_years
+    engine.dispose()
+    return features, diseases, age
+
+
 def test_erasure__genotypes_leave_the_store_and_the_archive_and_counts_match_bcftools(
     client: TestClient, node: SecureNode, tmp_path: Path, bcftools: str
 ) -> None:
-    # GIVEN a person with genotypes in the store and the archive
-    person = node.spare[0]
+    # GIVEN a person with genotypes in the store and the archive, and phenotypes, a diagnosis and age on record
+    person = next(p for p in node.spare[3:] if all(_health_records(node, p.pseudonym)))
     sample, _ = sample_of(node, person.pseudonym)
     code = _sample_code(node, sample)
     assert _rows_of(node, code) > 0 and sample in _archived_samples(node)
@@ -83,6 +96,8 @@ def test_erasure__genotypes_leave_the_store_and_the_archive_and_counts_match_bcf
     assert sample not in _archived_samples(node)
     # AND every statistic equals a node that was never sent them
     assert store_stats(node.settings) == reference_without(node, sample, tmp_path, bcftools)
+    # AND nothing of their health is left in the catalog
+    assert _health_records(node, person.pseudonym) == (0, 0, None)
     # AND they are gone for everyone, the steward included
     assert client.get(f"/individuals/{person.pseudonym}", headers=node.headers("steward")).status_code == 404
     # AND the audit log says it happened, without naming their sample

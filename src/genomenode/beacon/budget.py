@@ -21,7 +21,6 @@ Pure functions over Arrow/numpy; the ledger (what each caller has been shown) li
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -109,31 +108,3 @@ class Ledger(Protocol):
     def disclosed(self, actor: str, keys: Collection[str]) -> frozenset[tuple[int, str]]: ...
 
     def record(self, actor: str, charges: Sequence[Charge]) -> None: ...
-
-
-class MemoryLedger:
-    """A ledger in this process's memory: for tests and single-process demos (the node uses the catalog's)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, dict[tuple[int, str], float]] = {}
-        self._lock = threading.Lock()
-
-    def spent(self, actor: str, subjects: Collection[int]) -> dict[int, float]:
-        wanted = set(subjects)
-        out: dict[int, float] = {}
-        with self._lock:
-            for (subject, _), cost in self._rows.get(actor, {}).items():
-                if subject in wanted:
-                    out[subject] = out.get(subject, 0.0) + cost
-        return out
-
-    def disclosed(self, actor: str, keys: Collection[str]) -> frozenset[tuple[int, str]]:
-        wanted = set(keys)
-        with self._lock:
-            return frozenset(k for k in self._rows.get(actor, {}) if k[1] in wanted)
-
-    def record(self, actor: str, charges: Sequence[Charge]) -> None:
-        with self._lock:
-            rows = self._rows.setdefault(actor, {})
-            for c in charges:
-                rows.setdefault((c.subject, c.allele), c.cost)

@@ -22,13 +22,14 @@ from genomenode.access.disclosure import suppress_small_counts
 from genomenode.access.duo import load_duo
 from genomenode.access.gate import AccessControl
 from genomenode.beacon import responses
-from genomenode.beacon.budget import NEGLIGIBLE, Ledger, MemoryLedger, disclosure_cost, spend
+from genomenode.beacon.budget import NEGLIGIBLE, Ledger, disclosure_cost, spend
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, Granularity, VariantQuery
 from genomenode.beacon.responses import ResultSet
 from genomenode.beacon.variants import plan, record_bases, select, variant_type
 from genomenode.catalog import models as m
 from genomenode.catalog import sharing
+from genomenode.catalog.beacon_ledger import CatalogLedger
 from genomenode.domain.assembly import Assembly, refseq_accessions
 from genomenode.domain.variant import Region
 from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
@@ -59,7 +60,7 @@ class BeaconService:
         self.gate = gate
         self.queries = queries
         self.identity = identity
-        self.ledger: Ledger = ledger or MemoryLedger()
+        self.ledger: Ledger = ledger or CatalogLedger(gate.Session)
 
     # -- datasets as the caller meets them -------------------------------------------------
     def _views(self, caller: policy.Caller, only: str | None = None) -> list[_DatasetView]:

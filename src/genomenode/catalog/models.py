@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,6 +131,31 @@ class Subject(Base):
     # 'erased': the person's genotypes are gone from the store; the row stays so an audit entry
     # and a later re-submission can be recognised, with nothing that identifies them beyond the HMAC.
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Age in years when their sample was taken (from the sample sheet); NULL when not given or erased.
+    age_years: Mapped[float | None] = mapped_column(Float)
+
+
+class PhenotypicFeature(Base):
+    """An HPO term recorded for a subject; `excluded`: looked for and found absent (phenopackets)."""
+
+    __tablename__ = "phenotypic_features"
+    __table_args__ = (UniqueConstraint("subject_id", "term_id"), Index("ix_phenotypic_features_term_id", "term_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    term_id: Mapped[str] = mapped_column(String(32))  # HP:0001250, the current term (alt ids resolved)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SubjectDisease(Base):
+    """A diagnosis recorded for a subject: an OMIM, ORPHA or MONDO id."""
+
+    __tablename__ = "subject_diseases"
+    __table_args__ = (UniqueConstraint("subject_id", "term_id"), Index("ix_subject_diseases_term_id", "term_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    term_id: Mapped[str] = mapped_column(String(32))
 
 
 class IngestRun(Base):
@@ -349,3 +377,21 @@ class PolicyState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class BeaconDisclosure(Base):
+    """One rare allele a Beacon caller was told a person carries, and what it cost their budget.
+
+    The ledger of beacon.budget: a caller's spending per person is the sum of their rows, and a
+    disclosure already made is free again. Erasure deletes the person's rows.
+    """
+
+    __tablename__ = "beacon_disclosures"
+    __table_args__ = (UniqueConstraint("actor", "subject_id", "allele"), Index("ix_beacon_disclosures_actor", "actor"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(512))  # issuer|subject, or "anonymous" for the public
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    allele: Mapped[str] = mapped_column(String(512))  # <dataset>:<chrom>-<pos>-<ref>-<alt>
+    cost: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

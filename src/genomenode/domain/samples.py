@@ -23,6 +23,16 @@ class Sex(enum.StrEnum):
             return cls.UNKNOWN
         return None
 
+    @property
+    def ncit(self) -> str:
+        """The NCIT term Beacon v2 individuals use for this sex (Beacon v2 `individuals.sex`)."""
+        return SEX_NCIT[self]
+
+
+# NCIT General Qualifier terms for sex, as the Beacon v2 individuals schema names them.
+SEX_NCIT: dict[Sex, str] = {Sex.FEMALE: "NCIT:C16576", Sex.MALE: "NCIT:C20197", Sex.UNKNOWN: "NCIT:C17998"}
+NCIT_SEX: dict[str, Sex] = {term: sex for sex, term in SEX_NCIT.items()}
+
 
 # The attributes frequencies can be stratified by (`--by`), in the order the CLI lists them.
 STRATA: tuple[str, ...] = ("population", "sex", "centre")
@@ -39,6 +49,12 @@ class SampleRecord:
     centre: str
     consent: str
     line: int = 0
+    # What the sheet says of the person's health (domain.phenotypes): HPO terms seen and looked
+    # for but absent, disease ids, age in years at sample collection. Empty/None: not given.
+    phenotypes: tuple[str, ...] = ()
+    excluded_phenotypes: tuple[str, ...] = ()
+    diseases: tuple[str, ...] = ()
+    age_years: float | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Under the store's write lock, for every file that held the person:
 2. the archived submission is re-written without their column (decrypted to a private temporary
    folder, re-encrypted, renamed over the old copy);
 3. statistics are recomputed for the chromosomes touched, and one catalog transaction swaps the
-   parts, shrinks the groups, marks the samples and the subject erased and deletes their consents.
+   parts, shrinks the groups, marks the samples and the subject erased and deletes their consents,
+   phenotypes, diagnoses and age.
 Superseded parts that held the person are deleted at once, not after the readers' grace period.
 What remains: the subject's keyed pseudonym with status 'erased' (so a re-submission is refused
 rather than silently re-adding them) and the audit entry recording that the erasure happened.
@@ -28,8 +29,9 @@ from genomenode.access import policy
 from genomenode.access.crypt import archive_file, load_or_create_archive_keys, plaintext_copy
 from genomenode.access.gate import AccessControl
 from genomenode.catalog import models as m
+from genomenode.catalog import phenotypes, sharing
 from genomenode.catalog import repository as repo
-from genomenode.catalog import sharing
+from genomenode.catalog.beacon_ledger import forget_subject
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.samples import Sex
 from genomenode.errors import AccessDeniedError, NotFoundError
@@ -140,6 +142,8 @@ def erase(gate: AccessControl, caller: policy.Caller, individual_id: str) -> dic
                         .values(plaintext_sha256=row.plaintext_sha256, encrypted_bytes=size)
                     )
                 s.execute(delete(m.Consent).where(m.Consent.subject_id == subject.id))
+                forget_subject(s, subject.id)
+                phenotypes.erase_annotations(s, subject.id)
                 s.execute(update(m.Subject).where(m.Subject.id == subject.id).values(status="erased", sex="unknown"))
                 sharing.bump_policy_version(s)
         except BaseException:

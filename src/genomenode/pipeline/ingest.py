@@ -29,8 +29,8 @@ from genomenode.access.audit import AuditEvent, AuditLog
 from genomenode.access.crypt import ArchivedFile, archive_file, load_or_create_archive_keys
 from genomenode.access.pseudonym import load_or_create_key, pseudonymise
 from genomenode.catalog import models as m
+from genomenode.catalog import phenotypes, sharing
 from genomenode.catalog import repository as repo
-from genomenode.catalog import sharing
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
 from genomenode.domain.assembly import Assembly, assembly_evidence, resolve_assembly
 from genomenode.domain.samples import SampleRecord
@@ -49,6 +49,7 @@ from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_
 from genomenode.pipeline.archive_sweep import sweep_archive
 from genomenode.pipeline.restats import file_id_of, recompute_stats
 from genomenode.settings import Settings
+from genomenode.store.hpo import hpo_path, load_hpo
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, collect_garbage, write_part
 
@@ -151,7 +152,8 @@ def _ingest_locked(
         # 1. Validate every input before writing anything.
         sheet: dict[str, SampleRecord] | None = None
         if request.sample_sheet is not None:
-            sheet = {r.sample_id: r for r in read_sample_sheet(request.sample_sheet, default_centre=request.centre)}
+            records = read_sample_sheet(request.sample_sheet, default_centre=request.centre, resolve_hpo=_resolve_hpo)
+            sheet = {r.sample_id: r for r in records}
         plans: list[_Planned] = []
         unchanged: list[FileOutcome] = []
         assembly: Assembly | None = request.assembly or dataset_assembly
@@ -315,6 +317,15 @@ def _ingest_locked(
         alleles=sum(p.report.alleles for p in plans if p.report),
         seconds=time.monotonic() - started,
     )
+
+
+def _resolve_hpo(term: str) -> str:
+    """A sheet's HPO id as the current term; the ontology table is read only if a sheet names one."""
+    hpo = load_hpo(hpo_path())
+    primary = hpo.resolve(term)
+    if primary is None:
+        raise LookupError(hpo.problem(term))
+    return primary
 
 
 def _refuse_erased(session: Any, settings: Settings, plans: list[_Planned]) -> None:
@@ -586,6 +597,9 @@ def _commit_catalog(
         )
         centres = {name: repo.get_or_create_centre(session, name) for name in {rec.centre for rec in plan.samples}}
         _record_sheet_consents(session, plan, pseudonyms, subjects, now)
+        phenotypes.record_from_sheet(
+            session, {subjects[p].id: rec for p, rec in zip(pseudonyms, plan.samples, strict=True)}
+        )
         for sid, rec, pseudonym in zip(plan.sample_ids, plan.samples, pseudonyms, strict=True):
             subject = subjects[pseudonym]
             sample_centre = centres[rec.centre]

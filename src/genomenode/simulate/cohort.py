@@ -5,7 +5,8 @@ model, `demography`), one simulation per real GENCODE gene window (`loci`), so l
 site-frequency spectrum (mostly rare variants) and population differentiation look like real
 data's. On top: pharmacogenomic star alleles at their real GRCh38 positions (`pgx`); trios whose
 children inherit whole parental haplotypes, with the odd de novo variant; men haploid on chrX
-outside the PARs and on chrY (`sites`). Each centre's VCF holds only its own people and only sites
+outside the PARs and on chrY (`sites`); HPO features, diagnoses and ages in the sample sheet
+(`clinical`). Each centre's VCF holds only its own people and only sites
 where one of them carries an ALT (`records`). Every random draw comes from a stream derived from
 `seed`, so the same seed gives byte-identical files.
 """
@@ -13,7 +14,7 @@ where one of them carries an ALT (`records`). Every random draw comes from a str
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from genomenode.domain.assembly import Assembly
 from genomenode.errors import ConfigurationError
 from genomenode.ingest.vcf_writer import write_vcf
+from genomenode.simulate.clinical import make_clinical
 from genomenode.simulate.loci import Window, gene_windows, simulate_window
 from genomenode.simulate.people import CENTRES, People, make_people, pedigree_text, sample_sheet_text
 from genomenode.simulate.pgx import default_pgx_positions, pgx_blocks, reserved_positions
@@ -32,7 +34,7 @@ Progress = Callable[[str, int, int], None]
 SIMULATING = "simulating haplotypes"
 WRITING = "writing centre VCFs"
 # Random streams: one per purpose, so changing one part of the simulation leaves the others' draws.
-_PEOPLE, _PGX, _WINDOW, _MSPRIME, _CENTRE, _DE_NOVO = range(6)
+_PEOPLE, _PGX, _WINDOW, _MSPRIME, _CENTRE, _DE_NOVO, _CLINICAL = range(7)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ def generate_cohort(
         raise ConfigurationError(f"PGx position list {pgx_positions} not found")
     positions = pgx_positions or default_pgx_positions()
     people = make_people(individuals, _rng(seed, _PEOPLE))
+    people = replace(
+        people, clinical=make_clinical(people.subject_id, people.father, people.mother, _rng(seed, _CLINICAL))
+    )
     blocks: list[SiteBlock] = pgx_blocks(positions, people, assembly, _rng(seed, _PGX)) if positions.exists() else []
     reserved = reserved_positions(blocks)
     windows = gene_windows(assembly)

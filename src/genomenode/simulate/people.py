@@ -4,7 +4,8 @@ Centres serve different mixes of people (Norrland has many Finnish-descended peo
 regions more recent immigration), which is what makes national frequencies differ from any one
 centre's. Trios are rare-disease families: a proband and both parents, sequenced at one centre.
 Subject ids are shaped like Swedish personal identity numbers but carry a deliberately wrong check
-digit, so none of them can be a real person's.
+digit, so none of them can be a real person's. What clinicians recorded of each person's health
+(HPO features, diagnoses, age) comes from `clinical` and goes into the sample sheet's last columns.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from genomenode.domain.phenotypes import years_to_iso
+from genomenode.simulate.clinical import Clinical
 from genomenode.simulate.demography import POPULATIONS
 
 CENTRES: tuple[str, ...] = ("stockholm", "vastra-gotaland", "skane", "uppsala", "norrland")
@@ -30,6 +33,8 @@ CENTRE_POPULATION_MIX = np.array(
         [0.70, 0.25, 0.02, 0.02, 0.01],
     ]
 )
+# Centres that write ages as ISO 8601 durations (P42Y6M); the others write whole years.
+ISO_AGE_CENTRES = frozenset({"uppsala", "norrland"})
 TRIO_SHARE = 0.10  # of individuals who belong to a trio
 # Data use conditions (GA4GH DUO codes) as biobank consents combine them, with how often each occurs.
 CONSENTS: tuple[tuple[str, float], ...] = (
@@ -58,6 +63,7 @@ class People:
     subject_id: tuple[str, ...]
     consent: tuple[str, ...]
     family: tuple[str, ...]
+    clinical: Clinical | None = None  # added by the cohort from its own random stream
 
     @property
     def size(self) -> int:
@@ -174,12 +180,31 @@ def _family_ids(family_unit: npt.NDArray[np.int64]) -> tuple[str, ...]:
 
 def sample_sheet_text(people: People) -> str:
     """samples.tsv as a centre sends it, ordered by centre then sample id."""
-    lines = ["sample_id\tsubject_id\tsex\tpopulation\tcentre\tconsent"]
+    columns = ["sample_id", "subject_id", "sex", "population", "centre", "consent"]
+    if people.clinical is not None:
+        columns += ["phenotypes", "diseases", "age"]
+    lines = ["\t".join(columns)]
     for i in sorted(range(people.size), key=lambda i: (int(people.centre[i]), people.sample_id[i])):
         sex = "male" if people.male[i] else "female"
-        row = (people.sample_id[i], people.subject_id[i], sex, POPULATIONS[people.population[i]])
-        lines.append("\t".join((*row, CENTRES[people.centre[i]], people.consent[i])))
+        centre = CENTRES[people.centre[i]]
+        row = [people.sample_id[i], people.subject_id[i], sex, POPULATIONS[people.population[i]], centre]
+        row.append(people.consent[i])
+        if people.clinical is not None:
+            row += _clinical_cells(people.clinical, i, centre)
+        lines.append("\t".join(row))
     return "\n".join(lines) + "\n"
+
+
+def _clinical_cells(clinical: Clinical, i: int, centre: str) -> list[str]:
+    features = ";".join([*clinical.present[i], *(f"-{t}" for t in clinical.excluded[i])])
+    age = float(clinical.age_years[i])
+    if np.isnan(age):
+        written = ""
+    elif centre in ISO_AGE_CENTRES:
+        written = years_to_iso(age)
+    else:
+        written = str(int(age))
+    return [features, ";".join(clinical.diseases[i]), written]
 
 
 def pedigree_text(people: People) -> str:
