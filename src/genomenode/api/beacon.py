@@ -29,7 +29,7 @@ from genomenode.errors import BeaconRequestError, GenomenodeError, NotFoundError
 router = APIRouter(prefix="/api", tags=["beacon"])
 
 EntryPath = Literal["g_variants", "individuals", "biosamples", "runs", "analyses", "datasets", "cohorts"]
-ANSWERED = ("g_variants", "datasets")  # entry types this node answers so far; others say so clearly
+ANSWERED = ("g_variants", "individuals", "datasets")  # entry types this node answers so far; others say so clearly
 
 
 def _service(request: Request) -> BeaconService:
@@ -71,6 +71,12 @@ async def beacon_map(request: Request) -> JSONResponse:
 @router.get("/entry_types", summary="Entry types this beacon serves")
 async def entry_types(request: Request) -> JSONResponse:
     return JSONResponse(framework.entry_types(_identity(request)))
+
+
+@router.get("/filtering_terms", summary="Filtering terms this beacon understands")
+async def filtering_terms(request: Request) -> JSONResponse:
+    service = _service(request)
+    return JSONResponse(await run_in_threadpool(service.filtering_terms))
 
 
 # -- entry types ------------------------------------------------------------------------------
@@ -140,6 +146,13 @@ def _entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | Non
                 raise NotFoundError(f"datasets cannot be reached from {via[0]}")
             return service.datasets(caller, parsed, dataset=id)
         dataset = via[1] if via is not None and via[0] == "datasets" else None
+        if entry == "individuals":
+            if id is not None:
+                raise BeaconRequestError("one individual by id is not answered yet; filter /api/individuals")
+            variant = via[1] if via is not None and via[0] == "g_variants" else None
+            if via is not None and via[0] not in ("datasets", "g_variants"):
+                raise BeaconRequestError(f"{via[0]}/{{id}}/individuals is not answered by this node yet")
+            return service.individuals(caller, parsed, dataset=dataset, variant_id=variant)
         if via is not None and via[0] != "datasets":
             raise BeaconRequestError(f"{via[0]}/{{id}}/g_variants is not answered by this node yet")
         return service.g_variants(caller, parsed, dataset=dataset, variant_id=id)

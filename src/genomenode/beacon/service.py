@@ -21,8 +21,15 @@ from genomenode.access import policy
 from genomenode.access.disclosure import suppress_small_counts
 from genomenode.access.duo import load_duo
 from genomenode.access.gate import AccessControl
-from genomenode.beacon import responses
+from genomenode.beacon import framework, responses
 from genomenode.beacon.budget import NEGLIGIBLE, Ledger, disclosure_cost, spend
+from genomenode.beacon.filters import (
+    check_filters,
+    filtering_resources,
+    filtering_terms,
+    matching_subjects,
+    parse_filters,
+)
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, Granularity, VariantQuery
 from genomenode.beacon.responses import ResultSet
@@ -30,10 +37,13 @@ from genomenode.beacon.variants import plan, record_bases, select, variant_type
 from genomenode.catalog import models as m
 from genomenode.catalog import sharing
 from genomenode.catalog.beacon_ledger import CatalogLedger
+from genomenode.catalog.phenotypes import SubjectAnnotation, subject_annotations
 from genomenode.domain.assembly import Assembly, refseq_accessions
+from genomenode.domain.samples import Sex
 from genomenode.domain.variant import Region
 from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
 from genomenode.query.service import NodeQueries
+from genomenode.store.hpo import Hpo, hpo_path, load_hpo
 
 DUO_VERSION = "2021-02-23"  # the vendored duo-basic.owl release (access/data)
 
@@ -86,6 +96,12 @@ class BeaconService:
         dataset: str | None = None,
         variant_id: str | None = None,
     ) -> dict[str, Any]:
+        if request.filters:
+            check_filters(parse_filters(list(request.filters)), load_hpo(hpo_path()))
+            raise BeaconRequestError(
+                "filters narrow individuals: ask /api/individuals, or /api/g_variants/{id}/individuals for the "
+                "people carrying one variant; g_variants with filters is not answered yet"
+            )
         views = self._views(caller, dataset)
         query = _query_for_id(variant_id) if variant_id is not None else request.variant
         if query.empty:
@@ -211,6 +227,75 @@ class BeaconService:
             results=results,
         )
 
+    # -- individuals ----------------------------------------------------------------------
+    def individuals(
+        self,
+        caller: policy.Caller,
+        request: BeaconRequest,
+        *,
+        dataset: str | None = None,
+        variant_id: str | None = None,
+    ) -> dict[str, Any]:
+        """People matching the filters (and carrying `variant_id`, for /g_variants/{id}/individuals),
+        per dataset. Counts below CONTROLLED are rounded up to a multiple of the small-count floor;
+        records go only to callers who may see each person's individual-level data (policy), and the
+        read is audited before it leaves."""
+        views = self._views(caller, dataset)
+        hpo = load_hpo(hpo_path())
+        filters = parse_filters(list(request.filters))
+        check_filters(filters, hpo)
+        with self.gate.Session() as s:
+            people = [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
+        chosen = matching_subjects(filters, people, hpo)
+        if variant_id is not None:
+            chosen &= self._carriers_of(caller, variant_id, views)
+        visible = {i.row.pseudonym for i in self.gate.individuals(caller)} if not caller.anonymous else set()
+        floor = self.gate.settings.small_count_floor
+        sets, shown_ids = [], []
+        for view in views:
+            members = sorted((a for a in people if a.subject_id in chosen and view.name in a.datasets),
+                             key=lambda a: a.pseudonym)  # fmt: skip
+            allowed = view.granularity
+            if any(a.pseudonym in visible for a in members):
+                allowed = Granularity.RECORD  # a clinician's own patients: records of those, counts of the rest
+            granted = allowed.at_most(request.granularity)
+            count, precision = len(members), "exact"
+            if not view.exact and floor > 1 and count % floor:
+                count, precision = count + floor - count % floor, "rounded"
+            results: list[dict[str, Any]] = []
+            if granted is Granularity.RECORD:
+                page = [a for a in members if a.pseudonym in visible][request.offset :][: request.page_limit]
+                results = [_individual_record(a, hpo) for a in page]
+                shown_ids += [a.pseudonym for a in page]
+            sets.append(ResultSet(view.name, bool(members), count if granted is not Granularity.BOOLEAN else None,
+                                  granted, results, count_precision=precision))  # fmt: skip
+        for pseudonym in shown_ids:  # one entry per person, so "who saw this person" has an answer
+            self.gate.record(caller, "read.individual", target=pseudonym, via="beacon")
+        return responses.response(self.identity, request, sets)
+
+    def _carriers_of(self, caller: policy.Caller, variant_id: str, views: Sequence[_DatasetView]) -> set[int]:
+        """Subjects carrying the allele `variant_id` (chrom-pos-ref-alt) in the datasets in view."""
+        query = _query_for_id(variant_id)
+        assembly = self._assembly(query, views)
+        search = plan(query)
+        cells = self.queries.variant_cells(assembly=assembly.value, chrom=search.chrom, positions=search.positions)
+        matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
+        if not matched.num_rows:
+            return set()
+        carriers = self.queries.carriers(assembly=assembly.value, chrom=search.chrom, positions=search.positions)
+        wanted = {(r["pos"], r["ref"], r["alt"]) for r in matched.select(["pos", "ref", "alt"]).to_pylist()}
+        samples = [r["sample"] for r in carriers.to_pylist() if (r["pos"], r["ref"], r["alt"]) in wanted]
+        return {subject for subject, _ in self._people_of(samples).values()}
+
+    def filtering_terms(self) -> dict[str, Any]:
+        hpo = load_hpo(hpo_path())
+        with self.gate.Session() as s:
+            people = subject_annotations(s)
+        return {
+            "meta": framework.informational_meta(self.identity),
+            "response": {"filteringTerms": filtering_terms(people, hpo), "resources": filtering_resources(hpo)},
+        }
+
     # -- datasets -------------------------------------------------------------------------
     def datasets(self, caller: policy.Caller, request: BeaconRequest, *, dataset: str | None = None) -> dict[str, Any]:
         views = self._views(caller, dataset)
@@ -247,6 +332,26 @@ def _data_use(facts: policy.DatasetFacts) -> dict[str, Any]:
     if modifiers:
         entry["modifiers"] = modifiers
     return {"duoDataUse": [entry]}
+
+
+def _individual_record(a: SubjectAnnotation, hpo: Hpo) -> dict[str, Any]:
+    """A Beacon individual: the node pseudonym, sex as NCIT, phenotypes (HPO) and diseases."""
+    sex = Sex(a.sex) if a.sex in {s.value for s in Sex} else Sex.UNKNOWN
+    record: dict[str, Any] = {"id": a.pseudonym, "sex": {"id": sex.ncit, "label": sex.value}}
+    features: list[dict[str, Any]] = [
+        {"featureType": {"id": t, "label": hpo.name(t) or t}} for t in sorted(a.phenotypes)
+    ]
+    features += [{"featureType": {"id": t, "label": hpo.name(t) or t}, "excluded": True}
+                 for t in sorted(a.excluded_phenotypes)]  # fmt: skip
+    if features:
+        record["phenotypicFeatures"] = features
+    if a.diseases:
+        record["diseases"] = [{"diseaseCode": {"id": d, "label": hpo.disease_name(d) or d}} for d in sorted(a.diseases)]
+    info: dict[str, Any] = {"datasets": sorted(a.datasets), "populations": sorted(a.populations)}
+    if a.age_years is not None:
+        info["ageYearsAtCollection"] = a.age_years
+    record["info"] = info
+    return record
 
 
 def _allele_keys(cells: pa.Table) -> pa.ChunkedArray:

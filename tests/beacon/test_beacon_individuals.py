@@ -1,0 +1,150 @@
+"""Beacon v2 individuals on the synthetic national node: filters (HPO with descendants, sex,
+age, population), the people carrying a variant, granularity and rounding by caller, records only
+for callers who may see the person, every response valid against the official schemas."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from genomenode.api.app import create_app
+from genomenode.catalog.database import catalog_url, open_catalog, session_factory
+from genomenode.catalog.phenotypes import SubjectAnnotation, subject_annotations
+from genomenode.store.hpo import Hpo
+from tests.beacon.schemas import RESPONSE_SCHEMAS, assert_valid, assert_valid_response
+from tests.secure_node import SecureNode, build_secure_node
+
+DATASET = "national-demo"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> SecureNode:
+    return build_secure_node(tmp_path_factory.mktemp("beacon-individuals") / "node", individuals=120, seed=5)
+
+
+@pytest.fixture(scope="module")
+def client(node: SecureNode) -> Iterator[TestClient]:
+    with TestClient(create_app(node.settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def people(node: SecureNode) -> list[SubjectAnnotation]:
+    engine = open_catalog(catalog_url(node.settings.data_dir, None))
+    try:
+        with session_factory(engine)() as s:
+            return [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
+    finally:
+        engine.dispose()
+
+
+def _ask(client: TestClient, node: SecureNode, user: str | None, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/individuals", params=params, headers=node.headers(user))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    granularity = body["meta"]["returnedGranularity"]
+    if granularity == "record":
+        assert_valid_response(body, "record", "individuals")
+    else:
+        assert_valid(body, RESPONSE_SCHEMAS[granularity])
+    return body
+
+
+def _count(body: dict[str, Any]) -> int:
+    [result_set] = body["response"]["resultSets"]
+    return int(result_set["resultsCount"])
+
+
+def test_individuals__an_hpo_filter_counts_people_with_the_term_or_a_descendant(
+    client: TestClient, node: SecureNode, people: list[SubjectAnnotation], hpo: Hpo
+) -> None:
+    """Descendant expansion itself is checked against pyhpo in test_filters; here the whole path."""
+    present = sorted({t for a in people for t in a.phenotypes})
+    assert present, "the simulated sheets carry HPO terms"
+    # a broad term: a parent of a recorded term, so only descendant expansion finds its people
+    broad = sorted(hpo.ancestors(present[0]) - {present[0]})[0]
+    below, above = hpo.descendants(broad), hpo.ancestors(broad)
+    expected = {a.subject_id for a in people if a.phenotypes & below and not a.excluded_phenotypes & above}
+    body = _ask(client, node, "steward", filters=broad, requestedGranularity="count", includeResultsetResponses="ALL")
+    assert _count(body) == len(expected) > 0
+    assert body["responseSummary"]["countPrecision"] == "exact"
+
+
+def test_individuals__sex_and_age_filters_combine(
+    client: TestClient, node: SecureNode, people: list[SubjectAnnotation]
+) -> None:
+    expected = [a for a in people if a.sex == "female" and a.age_years is not None and a.age_years >= 40]
+    body = _ask(client, node, "steward", filters="NCIT:C16576,age:>=P40Y", requestedGranularity="count",
+                includeResultsetResponses="ALL")  # fmt: skip
+    assert _count(body) == len(expected)
+
+
+def test_individuals__granularity_and_rounding_follow_the_caller(client: TestClient, node: SecureNode) -> None:
+    anonymous = _ask(client, node, None, requestedGranularity="record")
+    assert anonymous["meta"]["returnedGranularity"] == "boolean"  # CONTROLLED data: yes/no to the public
+    registered = _ask(client, node, "registered", requestedGranularity="record", includeResultsetResponses="ALL")
+    assert registered["meta"]["returnedGranularity"] == "count"
+    assert _count(registered) % 5 == 0  # below CONTROLLED counts are rounded up to the floor's multiple
+    steward = _ask(client, node, "steward", requestedGranularity="count", includeResultsetResponses="ALL")
+    if _count(steward) % 5:
+        assert registered["responseSummary"]["countPrecision"] == "rounded"
+        assert _count(registered) > _count(steward)
+
+
+def test_individuals__records_only_for_people_the_caller_may_see(client: TestClient, node: SecureNode) -> None:
+    steward = _ask(client, node, "steward", requestedGranularity="record", limit=0)
+    clinician = _ask(client, node, "clinician-stockholm", requestedGranularity="record", limit=0)
+    everyone = {r["id"] for r in steward["response"]["resultSets"][0]["results"]}
+    own_region = {r["id"] for s in clinician.get("response", {}).get("resultSets", []) for r in s["results"]}
+    assert node.stockholm.pseudonym in everyone and node.skane.pseudonym in everyone
+    assert node.stockholm.pseudonym in own_region and node.skane.pseudonym not in own_region
+
+
+def test_individuals__people_carrying_a_variant(client: TestClient, node: SecureNode) -> None:
+    bcftools = shutil.which("bcftools")
+    assert bcftools
+    freq = client.get("/frequencies", params={"gene": "CYP2C19"}, headers=node.headers("steward")).json()
+    v = next(v for v in freq["variants"] if 2 <= (v["ac"] or 0) <= 20 and len(v["ref"]) == len(v["alt"]) == 1)
+    # who carries it, by bcftools over the submitted files, named as the steward's /individuals names them
+    carriers = set()
+    for vcf in sorted((node.settings.data_dir / "demo-submissions").glob("*.vcf.gz")):
+        out = subprocess.run(
+            [bcftools, "query", "-t", f"{v['chrom']}:{v['pos']}", "-i", 'GT="alt"',
+             "-f", "[%SAMPLE\t%GT\t%ALT\n]", str(vcf)],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        carriers |= {line.split("\t")[0] for line in out.splitlines() if line.split("\t")[2] == v["alt"]}
+    listed = client.get("/individuals", headers=node.headers("steward")).json()
+    by_sample = {s["sample"]: i["id"] for i in listed for s in i["samples"]}
+    expected = {by_sample[s] for s in carriers if s in by_sample}
+    variant_id = f"{v['chrom']}-{v['pos']}-{v['ref']}-{v['alt']}"
+    body = client.get(f"/api/g_variants/{variant_id}/individuals", headers=node.headers("steward"),
+                      params={"requestedGranularity": "record", "limit": 0}).json()  # fmt: skip
+    assert_valid_response(body, "record", "individuals")
+    assert {r["id"] for r in body["response"]["resultSets"][0]["results"]} == expected
+    assert expected
+
+
+def test_individuals__filtering_terms_list_what_the_data_holds_and_validate(
+    client: TestClient, people: list[SubjectAnnotation]
+) -> None:
+    body = client.get("/api/filtering_terms").json()
+    assert_valid(body, RESPONSE_SCHEMAS["filtering_terms"])
+    ids = {t["id"] for t in body["response"]["filteringTerms"]}
+    assert {t for a in people for t in a.phenotypes} <= ids
+    assert {"NCIT:C16576", "NCIT:C20197", "age", "sex", "population"} <= ids
+    assert all("count" not in t for t in body["response"]["filteringTerms"])
+
+
+@pytest.mark.parametrize("filters", ["HP:9999999", "XYZ:1", "age:>=old", "shoe_size:>4"])
+def test_individuals__an_unknown_filter_is_a_400_naming_it(client: TestClient, filters: str) -> None:
+    response = client.get("/api/individuals", params={"filters": filters})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert_valid(body, RESPONSE_SCHEMAS["error"])
+    assert filters.split(":")[0] in body["error"]["errorMessage"] or "filter" in body["error"]["errorMessage"]
