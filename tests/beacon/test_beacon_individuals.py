@@ -148,3 +148,39 @@ def test_individuals__an_unknown_filter_is_a_400_naming_it(client: TestClient, f
     body = response.json()
     assert_valid(body, RESPONSE_SCHEMAS["error"])
     assert filters.split(":")[0] in body["error"]["errorMessage"] or "filter" in body["error"]["errorMessage"]
+
+
+@pytest.mark.parametrize("kind", ["biosamples", "runs", "analyses"])
+def test_people_entries__samples_runs_and_analyses_of_the_matching_people(
+    client: TestClient, node: SecureNode, people: list[SubjectAnnotation], kind: str
+) -> None:
+    females = {a.pseudonym for a in people if a.sex == "female"}
+    response = client.get(f"/api/{kind}", params={"filters": "NCIT:C16576", "requestedGranularity": "record",
+                                                  "limit": 0}, headers=node.headers("steward"))  # fmt: skip
+    body = response.json()
+    assert_valid_response(body, "record", kind)
+    results = body["response"]["resultSets"][0]["results"]
+    assert results and {r["individualId"] for r in results} <= females
+    assert _count(body) == len(results)  # one sample per person in the demo, one run and analysis each
+
+
+def test_cohorts__one_per_centre_sizes_rounded_for_the_public(client: TestClient, node: SecureNode) -> None:
+    public = client.get("/api/cohorts", params={"requestedGranularity": "record"}).json()
+    steward = client.get("/api/cohorts", params={"requestedGranularity": "record"}, headers=node.headers("steward"))
+    for body in (public, steward.json()):
+        assert_valid_response(body, "collections", "cohorts")
+    exact = {c["id"]: c["cohortSize"] for c in steward.json()["response"]["collections"]}
+    shown = {c["id"]: c["cohortSize"] for c in public["response"]["collections"]}
+    assert set(exact) == {"stockholm", "vastra-gotaland", "skane", "uppsala", "norrland"} & set(exact)
+    assert all(shown[c] % 5 == 0 and shown[c] >= exact[c] for c in exact)
+    members = client.get("/api/cohorts/stockholm/individuals", params={"requestedGranularity": "count",
+                         "includeResultsetResponses": "ALL"}, headers=node.headers("steward")).json()  # fmt: skip
+    assert _count(members) == exact["stockholm"]
+
+
+def test_people_entries__a_lookup_the_map_does_not_list_is_a_404(client: TestClient) -> None:
+    response = client.get("/api/runs/run-1/individuals")
+    assert response.status_code == 404
+    assert_valid(response.json(), RESPONSE_SCHEMAS["error"])
+    mapped = client.get("/api/map").json()["response"]["endpointSets"]
+    assert mapped["run"]["endpoints"] == {}

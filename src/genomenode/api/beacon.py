@@ -24,12 +24,11 @@ from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, from_body, from_query
 from genomenode.beacon.responses import error as error_document
 from genomenode.beacon.service import BeaconService
-from genomenode.errors import BeaconRequestError, GenomenodeError, NotFoundError, RateLimitedError
+from genomenode.errors import BeaconRequestError, GenomenodeError, RateLimitedError
 
 router = APIRouter(prefix="/api", tags=["beacon"])
 
 EntryPath = Literal["g_variants", "individuals", "biosamples", "runs", "analyses", "datasets", "cohorts"]
-ANSWERED = ("g_variants", "individuals", "datasets")  # entry types this node answers so far; others say so clearly
 
 
 def _service(request: Request) -> BeaconService:
@@ -132,29 +131,34 @@ def _within_rate(request: Request, caller: policy.Caller) -> None:
         )
 
 
+PEOPLE = ("individuals", "biosamples", "runs", "analyses")
+
+
 def _entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None = None) -> Any:
     """The service call for an entry type, optionally one record (`id`) or under another (`via`)."""
 
     def work(service: BeaconService, caller: policy.Caller, parsed: BeaconRequest) -> dict[str, Any]:
-        if entry not in ANSWERED:
-            raise BeaconRequestError(
-                f"the {entry} entry type is not answered by this node yet; "
-                f"/api/entry_types lists the types, /api/g_variants and /api/datasets answer"
-            )
+        source, source_id = via if via is not None else (None, None)
+        dataset = source_id if source == "datasets" else None
         if entry == "datasets":
-            if via is not None:
-                raise NotFoundError(f"datasets cannot be reached from {via[0]}")
             return service.datasets(caller, parsed, dataset=id)
-        dataset = via[1] if via is not None and via[0] == "datasets" else None
-        if entry == "individuals":
+        if entry == "cohorts":
+            return service.cohorts(caller, parsed, cohort=id)
+        if entry in PEOPLE:
             if id is not None:
-                raise BeaconRequestError("one individual by id is not answered yet; filter /api/individuals")
-            variant = via[1] if via is not None and via[0] == "g_variants" else None
-            if via is not None and via[0] not in ("datasets", "g_variants"):
-                raise BeaconRequestError(f"{via[0]}/{{id}}/individuals is not answered by this node yet")
-            return service.individuals(caller, parsed, dataset=dataset, variant_id=variant)
-        if via is not None and via[0] != "datasets":
-            raise BeaconRequestError(f"{via[0]}/{{id}}/g_variants is not answered by this node yet")
+                raise BeaconRequestError(f"one {entry[:-1]} by id is not answered yet; filter /api/{entry} instead")
+            if source not in (None, "datasets", "g_variants", "cohorts"):
+                raise BeaconRequestError(f"{source}/{{id}}/{entry} is not answered by this node yet")
+            return service.individuals(
+                caller,
+                parsed,
+                dataset=dataset,
+                variant_id=source_id if source == "g_variants" else None,
+                centre=source_id if source == "cohorts" else None,
+                kind=entry,
+            )
+        if source not in (None, "datasets"):
+            raise BeaconRequestError(f"{source}/{{id}}/g_variants is not answered by this node yet")
         return service.g_variants(caller, parsed, dataset=dataset, variant_id=id)
 
     return work

@@ -125,15 +125,11 @@ ENTRY_TYPES: dict[str, EntryType] = {
     )
 }
 
-# which entry types each entry type can be asked for through (`/{path}/{id}/{other}`)
+# the lookups this beacon answers: `/{path}/{id}/{other}` (the map lists exactly these)
 CROSS_LOOKUPS: dict[str, tuple[str, ...]] = {
-    "g_variants": ("individuals", "biosamples"),
-    "individuals": ("g_variants", "biosamples"),
-    "biosamples": ("g_variants", "analyses", "runs"),
-    "runs": ("g_variants", "analyses"),
-    "analyses": ("g_variants",),
-    "datasets": ("g_variants", "individuals", "biosamples"),
-    "cohorts": ("individuals",),
+    "g_variants": ("individuals", "biosamples", "runs", "analyses"),  # the people carrying the variant
+    "datasets": ("g_variants", "individuals", "biosamples", "runs", "analyses"),
+    "cohorts": ("individuals", "biosamples", "runs", "analyses"),
 }
 
 

@@ -21,7 +21,7 @@ from genomenode.access import policy
 from genomenode.access.disclosure import suppress_small_counts
 from genomenode.access.duo import load_duo
 from genomenode.access.gate import AccessControl
-from genomenode.beacon import framework, responses
+from genomenode.beacon import framework, records, responses
 from genomenode.beacon.budget import NEGLIGIBLE, Ledger, disclosure_cost, spend
 from genomenode.beacon.filters import (
     check_filters,
@@ -37,13 +37,12 @@ from genomenode.beacon.variants import plan, record_bases, select, variant_type
 from genomenode.catalog import models as m
 from genomenode.catalog import sharing
 from genomenode.catalog.beacon_ledger import CatalogLedger
-from genomenode.catalog.phenotypes import SubjectAnnotation, subject_annotations
+from genomenode.catalog.phenotypes import subject_annotations
 from genomenode.domain.assembly import Assembly, refseq_accessions
-from genomenode.domain.samples import Sex
 from genomenode.domain.variant import Region
 from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
 from genomenode.query.service import NodeQueries
-from genomenode.store.hpo import Hpo, hpo_path, load_hpo
+from genomenode.store.hpo import hpo_path, load_hpo
 
 DUO_VERSION = "2021-02-23"  # the vendored duo-basic.owl release (access/data)
 
@@ -235,43 +234,76 @@ class BeaconService:
         *,
         dataset: str | None = None,
         variant_id: str | None = None,
+        centre: str | None = None,
+        kind: str = "individuals",
     ) -> dict[str, Any]:
-        """People matching the filters (and carrying `variant_id`, for /g_variants/{id}/individuals),
-        per dataset. Counts below CONTROLLED are rounded up to a multiple of the small-count floor;
-        records go only to callers who may see each person's individual-level data (policy), and the
-        read is audited before it leaves."""
+        """People matching the filters (and carrying `variant_id`, for /g_variants/{id}/individuals;
+        submitted by `centre`, for a cohort), per dataset; `kind` biosamples, runs or analyses
+        answers with those people's samples, sequencing runs or variant-calling analyses instead.
+
+        Counts below CONTROLLED are rounded up to a multiple of the small-count floor; records go
+        only to callers who may see each person's individual-level data (policy), and each read is
+        audited before it leaves."""
         views = self._views(caller, dataset)
         hpo = load_hpo(hpo_path())
         filters = parse_filters(list(request.filters))
         check_filters(filters, hpo)
         with self.gate.Session() as s:
             people = [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
+            samples = records.sample_rows(s) if kind != "individuals" else []
         chosen = matching_subjects(filters, people, hpo)
         if variant_id is not None:
             chosen &= self._carriers_of(caller, variant_id, views)
+        if centre is not None:
+            chosen &= {a.subject_id for a in people if centre in a.centres}
+        by_subject = {a.subject_id: a for a in people}
         visible = {i.row.pseudonym for i in self.gate.individuals(caller)} if not caller.anonymous else set()
         floor = self.gate.settings.small_count_floor
         sets, shown_ids = [], []
         for view in views:
-            members = sorted((a for a in people if a.subject_id in chosen and view.name in a.datasets),
-                             key=lambda a: a.pseudonym)  # fmt: skip
+            members = [a for a in people if a.subject_id in chosen and view.name in a.datasets]
+            items: list[Any] = members if kind == "individuals" else [
+                r for r in samples if r.subject_id in chosen and r.dataset == view.name
+                and (centre is None or r.centre == centre)
+            ]  # fmt: skip
+            owner = {id(item): by_subject[item.subject_id].pseudonym for item in items}
+            items.sort(key=lambda item: (owner[id(item)], getattr(item, "sample", 0)))
             allowed = view.granularity
-            if any(a.pseudonym in visible for a in members):
+            if any(owner[id(item)] in visible for item in items):
                 allowed = Granularity.RECORD  # a clinician's own patients: records of those, counts of the rest
             granted = allowed.at_most(request.granularity)
-            count, precision = len(members), "exact"
+            count, precision = len(items), "exact"
             if not view.exact and floor > 1 and count % floor:
                 count, precision = count + floor - count % floor, "rounded"
             results: list[dict[str, Any]] = []
             if granted is Granularity.RECORD:
-                page = [a for a in members if a.pseudonym in visible][request.offset :][: request.page_limit]
-                results = [_individual_record(a, hpo) for a in page]
-                shown_ids += [a.pseudonym for a in page]
-            sets.append(ResultSet(view.name, bool(members), count if granted is not Granularity.BOOLEAN else None,
+                page = [item for item in items if owner[id(item)] in visible][request.offset :][: request.page_limit]
+                results = [records.record(kind, item, by_subject[item.subject_id], hpo) for item in page]
+                shown_ids += [owner[id(item)] for item in page]
+            sets.append(ResultSet(view.name, bool(items), count if granted is not Granularity.BOOLEAN else None,
                                   granted, results, count_precision=precision))  # fmt: skip
-        for pseudonym in shown_ids:  # one entry per person, so "who saw this person" has an answer
-            self.gate.record(caller, "read.individual", target=pseudonym, via="beacon")
+        for pseudonym in sorted(set(shown_ids)):  # one entry per person: "who saw this person" has an answer
+            self.gate.record(caller, "read.individual", target=pseudonym, via=f"beacon {kind}")
         return responses.response(self.identity, request, sets)
+
+    def cohorts(self, caller: policy.Caller, request: BeaconRequest, *, cohort: str | None = None) -> dict[str, Any]:
+        """The regional centres' cohorts: who submitted the people, with their size (rounded below
+        CONTROLLED on every dataset, as counts of people are)."""
+        views = self._views(caller)
+        with self.gate.Session() as s:
+            people = [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
+        exact = bool(views) and all(v.exact for v in views)
+        sizes: dict[str, int] = {}
+        for a in people:
+            for c in a.centres:
+                sizes[c] = sizes.get(c, 0) + 1
+        if cohort is not None and cohort not in sizes:
+            raise NotFoundError(f"no cohort {cohort!r}; GET /api/cohorts lists them")
+        names = [cohort] if cohort is not None else sorted(sizes)
+        floor = self.gate.settings.small_count_floor
+        items = [records.cohort(name, sizes[name], floor=None if exact else floor) for name in names]
+        page = items[request.offset : request.offset + request.page_limit]
+        return responses.collections(self.identity, request, page, total=len(items))
 
     def _carriers_of(self, caller: policy.Caller, variant_id: str, views: Sequence[_DatasetView]) -> set[int]:
         """Subjects carrying the allele `variant_id` (chrom-pos-ref-alt) in the datasets in view."""
@@ -332,26 +364,6 @@ def _data_use(facts: policy.DatasetFacts) -> dict[str, Any]:
     if modifiers:
         entry["modifiers"] = modifiers
     return {"duoDataUse": [entry]}
-
-
-def _individual_record(a: SubjectAnnotation, hpo: Hpo) -> dict[str, Any]:
-    """A Beacon individual: the node pseudonym, sex as NCIT, phenotypes (HPO) and diseases."""
-    sex = Sex(a.sex) if a.sex in {s.value for s in Sex} else Sex.UNKNOWN
-    record: dict[str, Any] = {"id": a.pseudonym, "sex": {"id": sex.ncit, "label": sex.value}}
-    features: list[dict[str, Any]] = [
-        {"featureType": {"id": t, "label": hpo.name(t) or t}} for t in sorted(a.phenotypes)
-    ]
-    features += [{"featureType": {"id": t, "label": hpo.name(t) or t}, "excluded": True}
-                 for t in sorted(a.excluded_phenotypes)]  # fmt: skip
-    if features:
-        record["phenotypicFeatures"] = features
-    if a.diseases:
-        record["diseases"] = [{"diseaseCode": {"id": d, "label": hpo.disease_name(d) or d}} for d in sorted(a.diseases)]
-    info: dict[str, Any] = {"datasets": sorted(a.datasets), "populations": sorted(a.populations)}
-    if a.age_years is not None:
-        info["ageYearsAtCollection"] = a.age_years
-    record["info"] = info
-    return record
 
 
 def _allele_keys(cells: pa.Table) -> pa.ChunkedArray:
