@@ -101,7 +101,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/audit/verify"): lambda c, h, p, u: c.get("/audit/verify", headers=h),
     # Beacon v2: open to all; what each caller gets is held by tests/beacon
     **{("GET", f"/api{path}"): _get(f"/api{path}")
-       for path in ("", "/info", "/service-info", "/configuration", "/map", "/entry_types")},
+       for path in ("", "/info", "/service-info", "/configuration", "/map", "/entry_types", "/filtering_terms")},
     ("GET", "/api/{entry}"): lambda c, h, p, u: c.get("/api/g_variants", params=_BEACON_GENE, headers=h),
     ("POST", "/api/{entry}"): lambda c, h, p, u: c.post(
         "/api/g_variants", json={"query": {"requestParameters": {"g_variant": _BEACON_GENE}}}, headers=h
@@ -115,6 +115,13 @@ ROUTES: dict[tuple[str, str], Call] = {
         "/api/datasets/national-demo/g_variants",
         json={"query": {"requestParameters": _BEACON_GENE}},
         headers=h,
+    ),
+    # federated Beacon (no peers configured here: the node answers alone; tests/federation has peers)
+    ("GET", "/api/federated/{entry}"): lambda c, h, p, u: c.get(
+        "/api/federated/g_variants", params=_BEACON_GENE, headers=h
+    ),
+    ("POST", "/api/federated/{entry}"): lambda c, h, p, u: c.post(
+        "/api/federated/g_variants", json={"query": {"requestParameters": {"g_variant": _BEACON_GENE}}}, headers=h
     ),
 }  # fmt: skip
 

@@ -198,7 +198,7 @@ KNOWN_GOOD = [
     Call("GET", "/audit/verify", "steward", 200),
     # Beacon v2 (its bodies are held to the Beacon schemas by tests/beacon)
     *(Call("GET", p, None, 200) for p in ("/api", "/api/info", "/api/service-info", "/api/configuration",
-                                           "/api/map", "/api/entry_types")),
+                                           "/api/map", "/api/entry_types", "/api/filtering_terms")),
     Call("GET", "/api/{entry}", None, 200, {"entry": "g_variants"}, {"geneId": GENE}),
     Call("POST", "/api/{entry}", "steward", 200, {"entry": "g_variants"},
          body={"query": {"requestParameters": {"g_variant": {"geneId": GENE}}, "requestedGranularity": "record"}}),
@@ -208,6 +208,10 @@ KNOWN_GOOD = [
          "target": "g_variants"}, {"geneId": GENE, "requestedGranularity": "count"}),
     Call("POST", "/api/{entry}/{id}/{target}", None, 200, {"entry": "datasets", "id": DATASET,
          "target": "g_variants"}, body={"query": {"requestParameters": {"geneId": GENE}}}),
+    Call("GET", "/api/federated/{entry}", "researcher", 200, {"entry": "g_variants"},
+         {"geneId": GENE, "requestedGranularity": "count"}),
+    Call("POST", "/api/federated/{entry}", None, 200, {"entry": "g_variants"},
+         body={"query": {"requestParameters": {"g_variant": {"geneId": GENE}}}}),
     Call(
         "GET", "/audit/export", "steward", 200, query={"since": "2000-01-01T00:00:00Z", "action": ["read.individual"]}
     ),

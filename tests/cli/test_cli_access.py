@@ -77,7 +77,10 @@ GATED: dict[str, tuple[Args, str | frozenset[str]]] = {
 }
 # commands that need the node's secrets on disk instead of a token (the embedded issuer's root of
 # trust), or that only describe the node: run by the operator at its console
-LOCAL = {"keys init", "users add", "users list", "token issue", "audit verify", "datasets", "serve", "demo"}
+LOCAL = {
+    *("keys init", "users add", "users list", "token issue", "audit verify", "datasets", "serve", "demo"),
+    "federation demo",  # builds and serves three demo nodes of its own (tests/federation runs it)
+}
 
 
 def _commands(group: Any, prefix: str = "") -> set[str]:

@@ -345,6 +345,13 @@ def _fetch_jwks(uri: str, *, issuer: str, timeout: float) -> KeySet:
     return keys
 
 
+def public_signing_keys(data: object, *, where: str) -> KeySet | None:
+    """The public signing keys of a JWKS document, checked as a `jwks_file` is (private,
+    symmetric, weak and undecodable keys skipped); None when none is usable. `where` names the
+    document in log messages."""
+    return _parse_jwks(data, where=where)
+
+
 def _parse_jwks(data: object, *, where: str) -> KeySet | None:
     """The public signing keys of a JWKS; private, symmetric, weak and undecodable keys are skipped."""
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):

@@ -37,6 +37,7 @@ class Role(StrEnum):
     SUBMITTER = "submitter"  # bound to a centre
     STEWARD = "steward"  # grants, revokes, records consent, erases, reads the audit log
     ADMIN = "admin"  # runs the node: users, keys; no individual-level data
+    PEER = "peer"  # another node named in GENOMENODE_PEERS_FILE (federation.auth); never a user's role
 
 
 class Level(IntEnum):
@@ -84,6 +85,7 @@ class Caller:
     projects: frozenset[str] = frozenset()
     visa_datasets: frozenset[str] = frozenset()  # ControlledAccessGrants naming one of our datasets
     expires_at: float | None = None
+    peer_reach: Level | None = None  # a peer node's reach for this request (see peer_reach()); None for users
 
     @property
     def anonymous(self) -> bool:
@@ -166,8 +168,11 @@ def dataset_level(caller: Caller, dataset: DatasetFacts, *, project_grants: Coll
     """How far this caller reaches on this dataset.
 
     CONTROLLED: a steward, or a grant (a project of theirs, or a verified ControlledAccessGrants
-    visa). REGISTERED: a registered or project researcher. Everyone else PUBLIC.
+    visa). REGISTERED: a registered or project researcher. A peer node: its reach for the request
+    (`peer_reach`), whatever the dataset. Everyone else PUBLIC.
     """
+    if caller.has(Role.PEER):
+        return caller.peer_reach or Level.PUBLIC
     if caller.has(Role.STEWARD):
         return Level.CONTROLLED
     if dataset.name in caller.visa_datasets or dataset.name in project_grants:
@@ -187,6 +192,29 @@ def beacon_granularity(reach: Level, dataset: Level) -> str:
     """
     gap = int(dataset) - int(reach)
     return "record" if gap <= 0 else "count" if gap == 1 else "boolean"
+
+
+def max_beacon_granularity(caller: Caller) -> str:
+    """The most any Beacon answer may say to this caller: a peer node gets counts at most, so no
+    record (not even an aggregate variant record) crosses to another node; everyone else "record"."""
+    return "count" if caller.has(Role.PEER) else "record"
+
+
+# -- federation -------------------------------------------------------------------------------
+def vouched_reach(caller: Caller) -> Level:
+    """What this node vouches for when it asks its peers on this caller's behalf: REGISTERED for a
+    registered or project researcher or a steward, PUBLIC for anyone else. Grants and CONTROLLED
+    access are this node's own and never cross to another node."""
+    if caller.roles & {Role.REGISTERED, Role.RESEARCHER, Role.STEWARD}:
+        return Level.REGISTERED
+    return Level.PUBLIC
+
+
+def peer_reach(configured: Level, vouched: Level) -> Level:
+    """A verified peer's reach for one request: what this node's peers file allows that peer
+    (default REGISTERED), never more than the peer vouches for its own caller. So a peer's
+    anonymous user gets PUBLIC answers here, as they would asking this node directly."""
+    return min(configured, vouched)
 
 
 def suppression_floor(

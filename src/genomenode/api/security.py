@@ -46,12 +46,16 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     **{
         (method, f"/api{path}"): "public"
         for method, paths in (
-            ("GET", ("", "/info", "/service-info", "/configuration", "/map", "/entry_types")),
+            ("GET", ("", "/info", "/service-info", "/configuration", "/map", "/entry_types", "/filtering_terms")),
             ("GET", ("/{entry}", "/{entry}/{id}", "/{entry}/{id}/{target}")),
             ("POST", ("/{entry}", "/{entry}/{id}", "/{entry}/{id}/{target}")),
         )
         for path in paths
     },
+    # federated Beacon queries: open as /api is; peers answer this node at their own rules, and a
+    # forwarded request is answered for the peer its token proves (federation.auth), else the public
+    ("GET", "/api/federated/{entry}"): "public",
+    ("POST", "/api/federated/{entry}"): "public",
 }
 
 _bearer = HTTPBearer(

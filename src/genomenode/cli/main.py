@@ -27,6 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from genomenode.cli.federation import install as install_federation
 from genomenode.cli.sharing import TokenFile, caller_from_token
 from genomenode.cli.sharing import install as install_sharing
 from genomenode.domain.assembly import Assembly
@@ -331,6 +332,7 @@ def _floor(ctx: typer.Context, q: Any, token_file: Path | None, dataset: str | N
 
 
 install_sharing(app)
+install_federation(app)
 
 
 def run() -> None:

@@ -103,6 +103,8 @@ def users_add(
     from genomenode.catalog import sharing
 
     try:
+        if policy.Role.PEER in role:
+            raise GenomenodeError("peer is the role of another node, named in GENOMENODE_PEERS_FILE, not of a user")
         if policy.Role.CLINICIAN in role and not region:
             raise GenomenodeError("a clinician is bound to a region: pass --region")
         if policy.Role.SUBMITTER in role and not centre:
