@@ -31,12 +31,12 @@ router = APIRouter(prefix="/api", tags=["beacon"])
 EntryPath = Literal["g_variants", "individuals", "biosamples", "runs", "analyses", "datasets", "cohorts"]
 
 
-def _service(request: Request) -> BeaconService:
+def service_of(request: Request) -> BeaconService:
     service: BeaconService = request.app.state.beacon
     return service
 
 
-def _identity(request: Request) -> BeaconIdentity:
+def identity_of(request: Request) -> BeaconIdentity:
     identity: BeaconIdentity = request.app.state.beacon.identity
     return identity
 
@@ -44,49 +44,49 @@ def _identity(request: Request) -> BeaconIdentity:
 # -- framework --------------------------------------------------------------------------------
 @router.get("", summary="Beacon information (same as /api/info)")
 async def root(request: Request) -> JSONResponse:
-    return JSONResponse(framework.info(_identity(request)))
+    return JSONResponse(framework.info(identity_of(request)))
 
 
 @router.get("/info", summary="Beacon information")
 async def info(request: Request) -> JSONResponse:
-    return JSONResponse(framework.info(_identity(request)))
+    return JSONResponse(framework.info(identity_of(request)))
 
 
 @router.get("/service-info", summary="GA4GH service-info")
 async def service_info(request: Request) -> JSONResponse:
-    return JSONResponse(framework.service_info(_identity(request)))
+    return JSONResponse(framework.service_info(identity_of(request)))
 
 
 @router.get("/configuration", summary="Beacon configuration")
 async def configuration(request: Request) -> JSONResponse:
-    return JSONResponse(framework.configuration(_identity(request)))
+    return JSONResponse(framework.configuration(identity_of(request)))
 
 
 @router.get("/map", summary="Beacon map of endpoints")
 async def beacon_map(request: Request) -> JSONResponse:
-    return JSONResponse(framework.beacon_map(_identity(request)))
+    return JSONResponse(framework.beacon_map(identity_of(request)))
 
 
 @router.get("/entry_types", summary="Entry types this beacon serves")
 async def entry_types(request: Request) -> JSONResponse:
-    return JSONResponse(framework.entry_types(_identity(request)))
+    return JSONResponse(framework.entry_types(identity_of(request)))
 
 
 @router.get("/filtering_terms", summary="Filtering terms this beacon understands")
 async def filtering_terms(request: Request) -> JSONResponse:
-    service = _service(request)
+    service = service_of(request)
     return JSONResponse(await run_in_threadpool(service.filtering_terms))
 
 
 # -- entry types ------------------------------------------------------------------------------
-def _parse_get(request: Request, entry: str) -> BeaconRequest:
+def parse_get(request: Request, entry: str) -> BeaconRequest:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
     return from_query(entry, params)
 
 
-async def _parse_post(request: Request, entry: str) -> BeaconRequest:
+async def parse_post(request: Request, entry: str) -> BeaconRequest:
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else None
@@ -102,12 +102,12 @@ async def _answer(
     parsed: BeaconRequest | None,
     work: Callable[[BeaconService, policy.Caller, BeaconRequest], dict[str, Any]],
 ) -> JSONResponse:
-    identity = _identity(request)
+    identity = identity_of(request)
     try:
-        _within_rate(request, caller)
+        within_rate(request, caller)
         if parsed is None:
-            parsed = _parse_get(request, entry) if request.method == "GET" else await _parse_post(request, entry)
-        service = _service(request)
+            parsed = parse_get(request, entry) if request.method == "GET" else await parse_post(request, entry)
+        service = service_of(request)
         document = await run_in_threadpool(work, service, caller, parsed)
         return JSONResponse(document)
     except GenomenodeError as e:
@@ -118,7 +118,7 @@ async def _answer(
         return JSONResponse(document, status_code=status, headers=error_headers(e))
 
 
-def _within_rate(request: Request, caller: policy.Caller) -> None:
+def within_rate(request: Request, caller: policy.Caller) -> None:
     """One bucket per caller: their identity, or their address when anonymous."""
     limiter: RateLimiter = request.app.state.beacon_rate
     key = caller.actor if not caller.anonymous else f"ip:{request.client.host if request.client else '?'}"
@@ -134,7 +134,7 @@ def _within_rate(request: Request, caller: policy.Caller) -> None:
 PEOPLE = ("individuals", "biosamples", "runs", "analyses")
 
 
-def _entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None = None) -> Any:
+def entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None = None) -> Any:
     """The service call for an entry type, optionally one record (`id`) or under another (`via`)."""
 
     def work(service: BeaconService, caller: policy.Caller, parsed: BeaconRequest) -> dict[str, Any]:
@@ -170,24 +170,24 @@ EntryId = Annotated[str, Path(description="A record id, as the entry type's reco
 
 @router.get("/{entry}", summary="Query an entry type (GET)")
 async def entry_get(request: Request, caller: CurrentCaller, entry: EntryPath) -> JSONResponse:
-    return await _answer(request, caller, entry, None, _entry_work(entry))
+    return await _answer(request, caller, entry, None, entry_work(entry))
 
 
 @router.post("/{entry}", summary="Query an entry type (POST)")
 async def entry_post(request: Request, caller: CurrentCaller, entry: EntryPath, body: Body_ = None) -> JSONResponse:
-    return await _answer(request, caller, entry, None, _entry_work(entry))
+    return await _answer(request, caller, entry, None, entry_work(entry))
 
 
 @router.get("/{entry}/{id}", summary="One record of an entry type (GET)")
 async def record_get(request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId) -> JSONResponse:
-    return await _answer(request, caller, entry, None, _entry_work(entry, id=id))
+    return await _answer(request, caller, entry, None, entry_work(entry, id=id))
 
 
 @router.post("/{entry}/{id}", summary="One record of an entry type (POST)")
 async def record_post(
     request: Request, caller: CurrentCaller, entry: EntryPath, id: EntryId, body: Body_ = None
 ) -> JSONResponse:
-    return await _answer(request, caller, entry, None, _entry_work(entry, id=id))
+    return await _answer(request, caller, entry, None, entry_work(entry, id=id))
 
 
 @router.get("/{entry}/{id}/{target}", summary="Records of one entry type linked to a record of another (GET)")
@@ -206,7 +206,7 @@ async def linked_post(
 
 async def _linked(request: Request, caller: policy.Caller, entry: str, id: str, target: str) -> JSONResponse:
     if target not in framework.CROSS_LOOKUPS.get(entry, ()):
-        identity = _identity(request)
+        identity = identity_of(request)
         message = f"{entry}/{{id}}/{target} is not a lookup this beacon offers; /api/map lists them"
         return JSONResponse(error_document(identity, None, 404, message), status_code=404)
-    return await _answer(request, caller, target, None, _entry_work(target, via=(entry, id)))
+    return await _answer(request, caller, target, None, entry_work(target, via=(entry, id)))

@@ -73,16 +73,16 @@ async def federated_post(
 
 
 async def _federated(request: Request, caller: policy.Caller, entry: str) -> JSONResponse:
-    identity = beacon._identity(request)
+    identity = beacon.identity_of(request)
     parsed: BeaconRequest | None = None
     try:
-        beacon._within_rate(request, caller)  # the same bucket as /api: a federated request counts once
+        beacon.within_rate(request, caller)  # the same bucket as /api: a federated request counts once
         if request.method == "GET":
-            parsed = beacon._parse_get(request, entry)
+            parsed = beacon.parse_get(request, entry)
         else:
-            parsed = await beacon._parse_post(request, entry)
+            parsed = await beacon.parse_post(request, entry)
         federation = _federation(request)
-        work = partial(beacon._entry_work(entry), beacon._service(request), caller)
+        work = partial(beacon.entry_work(entry), beacon.service_of(request), caller)
         if _forwarded(request):
             parsed = federation.forwarded_request(caller, parsed)
             document = await run_in_threadpool(work, parsed)
