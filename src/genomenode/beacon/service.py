@@ -160,8 +160,7 @@ class BeaconService:
             rare_keys,
             rare_costs,
             by_key,
-            spent=self.ledger.spent(caller.actor, subjects),
-            disclosed=self.ledger.disclosed(caller.actor, rare_keys),
+            history=self.ledger.history(caller.actor, subjects),
             budget=self.gate.settings.beacon_budget,
         )
         self.ledger.record(caller.actor, outcome.charges)
@@ -175,12 +174,13 @@ class BeaconService:
         if not samples:
             return {}
         with self.gate.Session() as s:
-            gone = sharing.withdrawn_subject_ids(s)
             rows = s.execute(
                 sa_select(m.Sample.id, m.Sample.subject_id, m.Dataset.name)
                 .join(m.Dataset, m.Dataset.id == m.Sample.dataset_id)
                 .where(m.Sample.id.in_(sorted(set(samples))), m.Sample.status == "active")
             ).all()
+            consents = sharing.current_consents(s, {subject for _, subject, _ in rows})
+        gone = {subject for subject, c in consents.items() if c.status == "withdrawn"}
         return {sample: (subject, dataset) for sample, subject, dataset in rows if subject not in gone}
 
     def _assembly(self, query: VariantQuery, views: Sequence[_DatasetView]) -> Assembly:
