@@ -56,5 +56,10 @@ test: lint typecheck contracts unit
 benchmark: install
 	$(BIN)/python benchmarks/run.py
 
+# The Beacon API under 100 concurrent connections (1000 Genomes test data); adds its section to docs/benchmarks.md.
+.PHONY: beacon-benchmark
+beacon-benchmark: install
+	$(BIN)/python benchmarks/beacon_load.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data

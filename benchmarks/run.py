@@ -244,8 +244,20 @@ def write_report(r: dict[str, object]) -> None:
         "",
         "Reproduce: `make benchmark` (the input is generated once into `benchmarks/.work/`).",
     ]
-    (REPO / "docs" / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    out = REPO / "docs" / "benchmarks.md"
+    kept = kept_sections(out)
+    out.write_text("\n".join(lines) + "\n" + (f"\n{kept}" if kept else ""))
     print("\n".join(lines))
+
+
+def kept_sections(path: Path) -> str:
+    """The sections other scripts write into the file (benchmarks/beacon_load.py's), to keep at the end."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## Beacon under load\n")
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + 1)
+    return text[start + 1 : end + 1 if end >= 0 else len(text)].rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

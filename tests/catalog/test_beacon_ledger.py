@@ -18,13 +18,6 @@ def _subjects(engine: Engine, n: int) -> list[int]:
         return [repo.get_or_create_subject(s, pseudonym=name, sex="female").id for name in names]
 
 
-def _spent(ledger: CatalogLedger, actor: str, subjects: list[int]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for h in ledger.history(actor, subjects):
-        out[h.subject] = out.get(h.subject, 0.0) + h.cost
-    return out
-
-
 def test_ledger__sums_spending_per_person_and_caller(engine: Engine) -> None:
     a, b = _subjects(engine, 2)
     ledger = CatalogLedger(session_factory(engine))
@@ -32,10 +25,11 @@ def test_ledger__sums_spending_per_person_and_caller(engine: Engine) -> None:
         "alice", [Charge(a, "d:chr1-10-A-G", 0.5), Charge(a, "d:chr1-20-C-T", 0.25), Charge(b, "d:chr1-10-A-G", 0.5)]
     )
     ledger.record("bob", [Charge(a, "d:chr1-10-A-G", 0.5)])
-    assert _spent(ledger, "alice", [a, b]) == {a: 0.75, b: 0.5}
-    assert _spent(ledger, "bob", [a, b]) == {a: 0.5}
-    assert _spent(ledger, "carol", [a]) == {}
-    assert {(h.subject, h.allele) for h in ledger.history("alice", [b])} == {(b, "d:chr1-10-A-G")}
+    assert ledger.spent("alice", [a, b]) == {a: 0.75, b: 0.5}
+    assert ledger.spent("bob", [a, b]) == {a: 0.5}
+    assert ledger.spent("carol", [a]) == {}
+    assert ledger.disclosed("alice", ["d:chr1-10-A-G"]) == {(a, "d:chr1-10-A-G"), (b, "d:chr1-10-A-G")}
+    assert ledger.disclosed("bob", ["d:chr1-20-C-T"]) == frozenset()
 
 
 def test_ledger__a_disclosure_recorded_twice_counts_once(engine: Engine) -> None:
@@ -43,7 +37,7 @@ def test_ledger__a_disclosure_recorded_twice_counts_once(engine: Engine) -> None
     ledger = CatalogLedger(session_factory(engine))
     for _ in range(2):  # two requests racing to record the same disclosure
         ledger.record("alice", [Charge(a, "d:chr1-10-A-G", 0.5)])
-    assert _spent(ledger, "alice", [a]) == {a: 0.5}
+    assert ledger.spent("alice", [a]) == {a: 0.5}
 
 
 def test_ledger__erasure_forgets_the_persons_rows(engine: Engine) -> None:
@@ -52,4 +46,4 @@ def test_ledger__erasure_forgets_the_persons_rows(engine: Engine) -> None:
     ledger.record("alice", [Charge(a, "d:chr1-10-A-G", 0.5), Charge(b, "d:chr1-10-A-G", 0.5)])
     with session_factory(engine)() as s, s.begin():
         forget_subject(s, a)
-    assert _spent(ledger, "alice", [a, b]) == {b: 0.5}
+    assert ledger.spent("alice", [a, b]) == {b: 0.5}

@@ -46,19 +46,6 @@ def disclosure_cost(ac: Ints, an: Ints) -> Floats:
     return np.where(an > 0, cost, 0.0)
 
 
-class Past(Protocol):
-    """A disclosure made before: whom it was about, which allele, what it cost."""
-
-    @property
-    def subject(self) -> int: ...
-
-    @property
-    def allele(self) -> str: ...
-
-    @property
-    def cost(self) -> float: ...
-
-
 @dataclass(frozen=True)
 class Charge:
     subject: int
@@ -77,24 +64,22 @@ def spend(
     costs: Floats,
     carriers: Mapping[str, list[int]],
     *,
-    history: Sequence[Past],
+    spent: Mapping[int, float],
+    disclosed: frozenset[tuple[int, str]],
     budget: float,
 ) -> BudgetOutcome:
     """Which of an answer's alleles this caller may be told are present, and what that costs.
 
     `allele_keys` in the order the answer lists them, `costs` per allele, `carriers` per allele key
-    (subject ids of the people carrying it), `history` what this caller was shown before about
-    these people (their spending so far; a disclosure already made is free again).
+    (subject ids of the people carrying it), `spent` per person so far for this caller, and
+    `disclosed` the (person, allele) pairs this caller was shown before (free again).
     An allele stays when at least one carrier can still pay (or was disclosed before); only
     those carriers are charged. A carrier who cannot pay is left out, and an allele whose
     carriers all are left out is not shown.
     """
     shown = np.ones(len(allele_keys), np.bool_)
     charges: list[Charge] = []
-    running: dict[int, float] = {}
-    for past in history:
-        running[past.subject] = running.get(past.subject, 0.0) + past.cost
-    disclosed = {(past.subject, past.allele) for past in history}
+    running = dict(spent)
     for i, (key, cost) in enumerate(zip(allele_keys, costs, strict=True)):
         people = carriers.get(key, [])
         if cost < NEGLIGIBLE or not people:
@@ -118,6 +103,8 @@ def spend(
 class Ledger(Protocol):
     """What each caller has been shown about whom: the budget's memory."""
 
-    def history(self, actor: str, subjects: Collection[int]) -> Sequence[Past]: ...
+    def spent(self, actor: str, subjects: Collection[int]) -> dict[int, float]: ...
+
+    def disclosed(self, actor: str, alleles: Collection[str]) -> frozenset[tuple[int, str]]: ...
 
     def record(self, actor: str, charges: Sequence[Charge]) -> None: ...

@@ -130,6 +130,8 @@ class BeaconService:
         them (beacon.budget); the disclosures made are written to the ledger. Callers who see a
         dataset exactly (CONTROLLED) are not limited there."""
         limited = [v.name for v in views if not v.exact]
+        if not limited:
+            return matched
         keys = _allele_keys(matched)
         overall = pc.and_(
             pc.is_in(matched["scope"], pa.array(limited, pa.string())), pc.equal(matched["stratum"], "all")
@@ -160,7 +162,8 @@ class BeaconService:
             rare_keys,
             rare_costs,
             by_key,
-            history=self.ledger.history(caller.actor, subjects),
+            spent=self.ledger.spent(caller.actor, subjects),
+            disclosed=self.ledger.disclosed(caller.actor, rare_keys),
             budget=self.gate.settings.beacon_budget,
         )
         self.ledger.record(caller.actor, outcome.charges)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,30 +26,35 @@ class Disclosure(Protocol):
     def cost(self) -> float: ...
 
 
-@dataclass(frozen=True)
-class Disclosed:
-    subject: int
-    allele: str
-    cost: float
-
-
 class CatalogLedger:
     """beacon.budget's Ledger over the `beacon_disclosures` table."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.Session = sessions
 
-    def history(self, actor: str, subjects: Collection[int]) -> list[Disclosed]:
-        """Every disclosure made to `actor` about these people (one query: spending and repeats)."""
+    def spent(self, actor: str, subjects: Collection[int]) -> dict[int, float]:
+        """Each person's spending for `actor` so far, summed in the database (unique index prefix)."""
         if not subjects:
-            return []
+            return {}
         with self.Session() as s:
             rows = s.execute(
-                select(BeaconDisclosure.subject_id, BeaconDisclosure.allele, BeaconDisclosure.cost).where(
-                    BeaconDisclosure.actor == actor, BeaconDisclosure.subject_id.in_(sorted(set(subjects)))
+                select(BeaconDisclosure.subject_id, func.sum(BeaconDisclosure.cost))
+                .where(BeaconDisclosure.actor == actor, BeaconDisclosure.subject_id.in_(sorted(set(subjects))))
+                .group_by(BeaconDisclosure.subject_id)
+            ).all()
+        return {int(subject): float(total) for subject, total in rows}
+
+    def disclosed(self, actor: str, alleles: Collection[str]) -> frozenset[tuple[int, str]]:
+        """Which (person, allele) of these alleles `actor` was shown before (index on actor, allele)."""
+        if not alleles:
+            return frozenset()
+        with self.Session() as s:
+            rows = s.execute(
+                select(BeaconDisclosure.subject_id, BeaconDisclosure.allele).where(
+                    BeaconDisclosure.actor == actor, BeaconDisclosure.allele.in_(sorted(set(alleles)))
                 )
             ).all()
-        return [Disclosed(int(subject), allele, float(cost)) for subject, allele, cost in rows]
+        return frozenset((int(subject), allele) for subject, allele in rows)
 
     def record(self, actor: str, charges: Sequence[Disclosure]) -> None:
         """Add the disclosures; one already there (a concurrent request made it) is kept as it was."""

@@ -387,7 +387,10 @@ class BeaconDisclosure(Base):
     """
 
     __tablename__ = "beacon_disclosures"
-    __table_args__ = (UniqueConstraint("actor", "subject_id", "allele"), Index("ix_beacon_disclosures_actor", "actor"))
+    __table_args__ = (
+        UniqueConstraint("actor", "subject_id", "allele"),  # also serves "spent per person" lookups
+        Index("ix_beacon_disclosures_actor_allele", "actor", "allele"),  # "shown before?" lookups
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor: Mapped[str] = mapped_column(String(512))  # issuer|subject, or "anonymous" for the public

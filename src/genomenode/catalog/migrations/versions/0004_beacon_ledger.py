@@ -37,9 +37,9 @@ def upgrade() -> None:
             "actor", "subject_id", "allele", name=op.f("uq_beacon_disclosures_actor_subject_id_allele")
         ),
     )
-    op.create_index(op.f("ix_beacon_disclosures_actor"), "beacon_disclosures", ["actor"])
+    op.create_index(op.f("ix_beacon_disclosures_actor_allele"), "beacon_disclosures", ["actor", "allele"])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_beacon_disclosures_actor"), table_name="beacon_disclosures")
+    op.drop_index(op.f("ix_beacon_disclosures_actor_allele"), table_name="beacon_disclosures")
     op.drop_table("beacon_disclosures")
