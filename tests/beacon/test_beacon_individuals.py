@@ -184,3 +184,23 @@ def test_people_entries__a_lookup_the_map_does_not_list_is_a_404(client: TestCli
     assert_valid(response.json(), RESPONSE_SCHEMAS["error"])
     mapped = client.get("/api/map").json()["response"]["endpointSets"]
     assert mapped["run"]["endpoints"] == {}
+
+
+def test_g_variants__filters_keep_the_alleles_a_matching_person_carries(
+    client: TestClient, node: SecureNode, people: list[SubjectAnnotation]
+) -> None:
+    steward = node.headers("steward")
+    females = "NCIT:C16576"
+    params = {"geneId": "CYP2C19", "requestedGranularity": "record", "limit": 0}
+    everything = client.get("/api/g_variants", params=params, headers=steward).json()
+    filtered = client.get("/api/g_variants", params={**params, "filters": females}, headers=steward).json()
+    assert_valid_response(filtered, "record", "g_variants")
+    all_ids = [r["variantInternalId"] for r in everything["response"]["resultSets"][0]["results"]]
+    kept = {r["variantInternalId"] for s in filtered["response"]["resultSets"] for r in s["results"]}
+    assert kept < set(all_ids)  # some alleles only men carry, in 120 people
+    # the other path to the same fact: the women carrying each allele
+    for variant_id in all_ids[:25]:
+        women = client.get(f"/api/g_variants/{variant_id}/individuals", headers=steward,
+                           params={"filters": females, "requestedGranularity": "count",
+                                   "includeResultsetResponses": "ALL"}).json()  # fmt: skip
+        assert (_count(women) > 0) == (variant_id in kept), variant_id

@@ -95,12 +95,12 @@ class BeaconService:
         dataset: str | None = None,
         variant_id: str | None = None,
     ) -> dict[str, Any]:
-        if request.filters:
-            check_filters(parse_filters(list(request.filters)), load_hpo(hpo_path()))
-            raise BeaconRequestError(
-                "filters narrow individuals: ask /api/individuals, or /api/g_variants/{id}/individuals for the "
-                "people carrying one variant; g_variants with filters is not answered yet"
-            )
+        """Alleles the request names, per dataset. With filters, an allele counts in a dataset only
+        when someone there who matches them carries it (the frequencies shown stay the dataset's)."""
+        filters = parse_filters(list(request.filters))
+        hpo = load_hpo(hpo_path()) if filters else None
+        if hpo is not None:
+            check_filters(filters, hpo)
         views = self._views(caller, dataset)
         query = _query_for_id(variant_id) if variant_id is not None else request.variant
         if query.empty:
@@ -115,13 +115,37 @@ class BeaconService:
             assembly=assembly.value, chrom=search.chrom, positions=search.positions, region=search.region
         )
         matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
+        carried_by_chosen = None
+        if hpo is not None and matched.num_rows:
+            carried_by_chosen = self._carried_by_matching(filters, hpo, matched, assembly)
+            # keep every cell of those alleles (suppression decides over all of an allele's cells)
+            carried = sorted({key.split(":", 1)[1] for key in carried_by_chosen})
+            matched = matched.filter(pc.is_in(_allele_ids(matched), pa.array(carried, pa.string())))
         if self.gate.settings.beacon_budget > 0 and matched.num_rows:
             matched = self._within_budget(caller, matched, views, assembly)
         floor = self.gate.settings.small_count_floor
         if floor > 1 and matched.num_rows and not all(v.exact for v in views):
             matched = suppress_small_counts(matched, floor=floor, exact_scopes=[v.name for v in views if v.exact])
-        sets = [self._variant_set(v, matched, request, assembly) for v in views]
+        sets = [self._variant_set(v, matched, request, assembly, only=carried_by_chosen) for v in views]
         return responses.response(self.identity, request, sets)
+
+    def _carried_by_matching(self, filters: list[Any], hpo: Any, matched: pa.Table, assembly: Assembly) -> set[str]:
+        """`<dataset>:<allele>` keys of the alleles someone matching `filters` carries in that dataset."""
+        with self.gate.Session() as s:
+            people = [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
+        chosen = matching_subjects(filters, people, hpo)
+        chrom = matched["chrom"][0].as_py()
+        carriers = self.queries.carriers(
+            assembly=assembly.value, chrom=chrom, positions=sorted(set(matched["pos"].to_pylist()))
+        )
+        people_of = self._people_of(carriers["sample"].to_pylist())
+        out = set()
+        columns = (carriers[c].to_pylist() for c in ("pos", "ref", "alt", "sample"))
+        for pos, ref, alt, sample in zip(*columns, strict=True):
+            subject, dataset = people_of.get(sample, (None, ""))
+            if subject in chosen:
+                out.add(f"{dataset}:{chrom}-{pos}-{ref}-{alt}")
+        return out
 
     def _within_budget(
         self, caller: policy.Caller, matched: pa.Table, views: Sequence[_DatasetView], assembly: Assembly
@@ -206,10 +230,19 @@ class BeaconService:
             raise BeaconRequestError(f"geneId {query.gene_id!r}: {e}") from None
 
     def _variant_set(
-        self, view: _DatasetView, matched: pa.Table, request: BeaconRequest, assembly: Assembly
+        self,
+        view: _DatasetView,
+        matched: pa.Table,
+        request: BeaconRequest,
+        assembly: Assembly,
+        *,
+        only: set[str] | None = None,
     ) -> ResultSet:
+        """One dataset's answer; `only`: the `<dataset>:<allele>` keys that count (filtered queries)."""
         mine = matched.filter(pc.equal(matched["scope"], view.name)) if matched.num_rows else matched
         overall = mine.filter(pc.equal(mine["stratum"], "all")) if mine.num_rows else mine
+        if only is not None and overall.num_rows:
+            overall = overall.filter(pc.is_in(_allele_keys(overall), pa.array(sorted(only), pa.string())))
         if overall.num_rows:
             # present in this dataset: carried by someone (the suppressed ac is null, the store's is > 0)
             carried = pc.or_kleene(pc.is_null(overall["ac"]), pc.greater(overall["ac"], 0))
@@ -369,11 +402,15 @@ def _data_use(facts: policy.DatasetFacts) -> dict[str, Any]:
     return {"duoDataUse": [entry]}
 
 
+def _allele_ids(cells: pa.Table) -> pa.ChunkedArray:
+    """Each row's `<chrom>-<pos>-<ref>-<alt>`, the id g_variants records carry."""
+    pos = pc.cast(cells["pos"], pa.string())
+    return pc.binary_join_element_wise(cells["chrom"], pos, cells["ref"], cells["alt"], "-")
+
+
 def _allele_keys(cells: pa.Table) -> pa.ChunkedArray:
     """Each row's `<scope>:<chrom>-<pos>-<ref>-<alt>`: an allele in one dataset, as the ledger names it."""
-    pos = pc.cast(cells["pos"], pa.string())
-    allele = pc.binary_join_element_wise(cells["chrom"], pos, cells["ref"], cells["alt"], "-")
-    return pc.binary_join_element_wise(cells["scope"], allele, ":")
+    return pc.binary_join_element_wise(cells["scope"], _allele_ids(cells), ":")
 
 
 def _query_for_id(variant_id: str) -> VariantQuery:
