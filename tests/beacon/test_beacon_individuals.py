@@ -204,3 +204,25 @@ def test_g_variants__filters_keep_the_alleles_a_matching_person_carries(
                            params={"filters": females, "requestedGranularity": "count",
                                    "includeResultsetResponses": "ALL"}).json()  # fmt: skip
         assert (_count(women) > 0) == (variant_id in kept), variant_id
+
+
+def test_one_record__by_id_for_who_may_see_it_and_like_no_one_for_anyone_else(
+    client: TestClient, node: SecureNode
+) -> None:
+    person = node.stockholm.pseudonym
+    params = {"requestedGranularity": "record", "includeResultsetResponses": "ALL"}
+    mine = client.get(f"/api/individuals/{person}", params=params, headers=node.headers("clinician-stockholm"))
+    assert_valid_response(mine.json(), "record", "individuals")
+    assert [r["id"] for r in mine.json()["response"]["resultSets"][0]["results"]] == [person]
+    # another region's clinician: the same answer, byte for byte, as for an id nobody has
+    other = client.get(f"/api/individuals/{person}", params=params, headers=node.headers("clinician-skane"))
+    nobody = client.get(f"/api/individuals/{'0' * 64}", params=params, headers=node.headers("clinician-skane"))
+    assert other.status_code == nobody.status_code == 200
+    assert other.json() == nobody.json()
+    assert other.json()["responseSummary"]["exists"] is False
+    # a biosample by the id its record carries
+    samples = client.get(f"/api/datasets/{DATASET}/biosamples", params={**params, "limit": 0},
+                         headers=node.headers("steward")).json()  # fmt: skip
+    first = samples["response"]["resultSets"][0]["results"][0]
+    one = client.get(f"/api/biosamples/{first['id']}", params=params, headers=node.headers("steward")).json()
+    assert [r["id"] for r in one["response"]["resultSets"][0]["results"]] == [first["id"]]

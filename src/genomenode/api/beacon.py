@@ -145,8 +145,6 @@ def entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None
         if entry == "cohorts":
             return service.cohorts(caller, parsed, cohort=id)
         if entry in PEOPLE:
-            if id is not None:
-                raise BeaconRequestError(f"one {entry[:-1]} by id is not answered yet; filter /api/{entry} instead")
             if source not in (None, "datasets", "g_variants", "cohorts"):
                 raise BeaconRequestError(f"{source}/{{id}}/{entry} is not answered by this node yet")
             return service.individuals(
@@ -156,6 +154,7 @@ def entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None
                 variant_id=source_id if source == "g_variants" else None,
                 centre=source_id if source == "cohorts" else None,
                 kind=entry,
+                record_id=id,
             )
         if source not in (None, "datasets"):
             raise BeaconRequestError(f"{source}/{{id}}/g_variants is not answered by this node yet")

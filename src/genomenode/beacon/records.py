@@ -74,6 +74,13 @@ def individual(a: SubjectAnnotation, hpo: Hpo) -> dict[str, Any]:
     return out
 
 
+def record_id(kind: str, row: SampleRow) -> str:
+    """The id a biosample, run or analysis record of this sample carries."""
+    ids = {"biosamples": biosample_id(row), "runs": f"run-{row.file_id}-{row.sample}",
+           "analyses": f"analysis-{row.file_id}-{row.sample}"}  # fmt: skip
+    return ids[kind]
+
+
 def biosample_id(row: SampleRow) -> str:
     return f"biosample-{row.sample}"
 
@@ -90,7 +97,7 @@ def biosample(row: SampleRow, person: SubjectAnnotation) -> dict[str, Any]:
 
 def run(row: SampleRow, person: SubjectAnnotation) -> dict[str, Any]:
     return {
-        "id": f"run-{row.file_id}-{row.sample}",
+        "id": record_id("runs", row),
         "biosampleId": biosample_id(row),
         "individualId": person.pseudonym,
         "runDate": row.submitted.date().isoformat(),
@@ -100,8 +107,8 @@ def run(row: SampleRow, person: SubjectAnnotation) -> dict[str, Any]:
 
 def analysis(row: SampleRow, person: SubjectAnnotation) -> dict[str, Any]:
     return {
-        "id": f"analysis-{row.file_id}-{row.sample}",
-        "runId": f"run-{row.file_id}-{row.sample}",
+        "id": record_id("analyses", row),
+        "runId": record_id("runs", row),
         "biosampleId": biosample_id(row),
         "individualId": person.pseudonym,
         "analysisDate": row.submitted.date().isoformat(),

@@ -272,6 +272,7 @@ class BeaconService:
         variant_id: str | None = None,
         centre: str | None = None,
         kind: str = "individuals",
+        record_id: str | None = None,
     ) -> dict[str, Any]:
         """People matching the filters (and carrying `variant_id`, for /g_variants/{id}/individuals;
         submitted by `centre`, for a cohort), per dataset; `kind` biosamples, runs or analyses
@@ -294,6 +295,13 @@ class BeaconService:
             chosen &= {a.subject_id for a in people if centre in a.centres}
         by_subject = {a.subject_id: a for a in people}
         visible = {i.row.pseudonym for i in self.gate.individuals(caller)} if not caller.anonymous else set()
+        if record_id is not None:
+            # one record: only someone this caller may see; anyone else reads exactly as no one (OWASP API1)
+            chosen &= {a.subject_id for a in people if a.pseudonym in visible}
+            if kind == "individuals":
+                chosen &= {a.subject_id for a in people if a.pseudonym == record_id}
+            else:
+                samples = [r for r in samples if records.record_id(kind, r) == record_id]
         floor = self.gate.settings.small_count_floor
         sets, shown_ids = [], []
         for view in views:
