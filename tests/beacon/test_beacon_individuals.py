@@ -226,3 +226,23 @@ def test_one_record__by_id_for_who_may_see_it_and_like_no_one_for_anyone_else(
     first = samples["response"]["resultSets"][0]["results"][0]
     one = client.get(f"/api/biosamples/{first['id']}", params=params, headers=node.headers("steward")).json()
     assert [r["id"] for r in one["response"]["resultSets"][0]["results"]] == [first["id"]]
+
+
+def test_a_persons_variants__their_clinician_sees_what_the_genotypes_api_shows(
+    client: TestClient, node: SecureNode
+) -> None:
+    person = node.stockholm.pseudonym
+    clinician = node.headers("clinician-stockholm")
+    calls = client.get(f"/individuals/{person}/genotypes", params={"gene": "CYP2C19"}, headers=clinician).json()
+    carried = {f"{c['chrom']}-{c['pos']}-{c['ref']}-{c['alt']}" for c in calls["calls"] if "1" in c["genotype"]}
+    assert carried, "everyone carries some CYP2C19 alleles in the simulated cohort"
+    params = {"geneId": "CYP2C19", "requestedGranularity": "record", "limit": 0, "includeResultsetResponses": "ALL"}
+    body = client.get(f"/api/individuals/{person}/g_variants", params=params, headers=clinician).json()
+    assert_valid_response(body, "record", "g_variants")
+    assert {r["variantInternalId"] for r in body["response"]["resultSets"][0]["results"]} == carried
+    # another region's clinician: exactly what an id nobody has gets
+    other = client.get(f"/api/individuals/{person}/g_variants", params=params, headers=node.headers("clinician-skane"))
+    nobody = client.get(
+        f"/api/individuals/{'0' * 64}/g_variants", params=params, headers=node.headers("clinician-skane")
+    )
+    assert other.json() == nobody.json() and other.json()["responseSummary"]["exists"] is False

@@ -156,9 +156,10 @@ def entry_work(entry: str, *, id: str | None = None, via: tuple[str, str] | None
                 kind=entry,
                 record_id=id,
             )
-        if source not in (None, "datasets"):
+        if source not in (None, "datasets", "individuals"):
             raise BeaconRequestError(f"{source}/{{id}}/g_variants is not answered by this node yet")
-        return service.g_variants(caller, parsed, dataset=dataset, variant_id=id)
+        person = source_id if source == "individuals" else None
+        return service.g_variants(caller, parsed, dataset=dataset, variant_id=id, person=person)
 
     return work
 

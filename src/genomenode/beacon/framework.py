@@ -130,6 +130,7 @@ CROSS_LOOKUPS: dict[str, tuple[str, ...]] = {
     "g_variants": ("individuals", "biosamples", "runs", "analyses"),  # the people carrying the variant
     "datasets": ("g_variants", "individuals", "biosamples", "runs", "analyses"),
     "cohorts": ("individuals", "biosamples", "runs", "analyses"),
+    "individuals": ("g_variants",),  # a person's own alleles, for who may see them
 }
 
 

@@ -10,7 +10,7 @@ the datasets the caller sees exactly treated as known).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -94,12 +94,15 @@ class BeaconService:
         *,
         dataset: str | None = None,
         variant_id: str | None = None,
+        person: str | None = None,
     ) -> dict[str, Any]:
         """Alleles the request names, per dataset. With filters, an allele counts in a dataset only
-        when someone there who matches them carries it (the frequencies shown stay the dataset's)."""
+        when someone there who matches them carries it (the frequencies shown stay the dataset's);
+        with `person` (/individuals/{id}/g_variants), only that person's alleles, and only for a
+        caller who may see them (anyone else reads exactly as for an id nobody has)."""
         filters = parse_filters(list(request.filters))
-        hpo = load_hpo(hpo_path()) if filters else None
-        if hpo is not None:
+        hpo = load_hpo(hpo_path()) if filters or person is not None else None
+        if filters and hpo is not None:
             check_filters(filters, hpo)
         views = self._views(caller, dataset)
         query = _query_for_id(variant_id) if variant_id is not None else request.variant
@@ -117,7 +120,10 @@ class BeaconService:
         matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
         carried_by_chosen = None
         if hpo is not None and matched.num_rows:
-            carried_by_chosen = self._carried_by_matching(filters, hpo, matched, assembly)
+            chosen = self._chosen(caller, filters, hpo, person)
+            carried_by_chosen = self._carried_by(chosen, matched, assembly)
+            if person is not None and chosen:  # someone the caller may see: their alleles as records
+                views = [replace(v, granularity=Granularity.RECORD) for v in views]
             # keep every cell of those alleles (suppression decides over all of an allele's cells)
             carried = sorted({key.split(":", 1)[1] for key in carried_by_chosen})
             matched = matched.filter(pc.is_in(_allele_ids(matched), pa.array(carried, pa.string())))
@@ -129,11 +135,21 @@ class BeaconService:
         sets = [self._variant_set(v, matched, request, assembly, only=carried_by_chosen) for v in views]
         return responses.response(self.identity, request, sets)
 
-    def _carried_by_matching(self, filters: list[Any], hpo: Any, matched: pa.Table, assembly: Assembly) -> set[str]:
-        """`<dataset>:<allele>` keys of the alleles someone matching `filters` carries in that dataset."""
+    def _chosen(self, caller: policy.Caller, filters: list[Any], hpo: Any, person: str | None) -> set[int]:
+        """Subjects matching the filters, narrowed to `person` when the caller may see them (audited)."""
         with self.gate.Session() as s:
             people = [a for a in subject_annotations(s) if a.consent_status != "withdrawn"]
         chosen = matching_subjects(filters, people, hpo)
+        if person is None:
+            return chosen
+        visible = {i.row.pseudonym for i in self.gate.individuals(caller)} if not caller.anonymous else set()
+        if person not in visible:
+            return set()
+        self.gate.record(caller, "read.genotypes", target=person, via="beacon")  # before anything leaves
+        return chosen & {a.subject_id for a in people if a.pseudonym == person}
+
+    def _carried_by(self, chosen: set[int], matched: pa.Table, assembly: Assembly) -> set[str]:
+        """`<dataset>:<allele>` keys of the alleles one of `chosen` carries in that dataset."""
         chrom = matched["chrom"][0].as_py()
         carriers = self.queries.carriers(
             assembly=assembly.value, chrom=chrom, positions=sorted(set(matched["pos"].to_pylist()))
