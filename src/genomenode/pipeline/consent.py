@@ -28,7 +28,7 @@ from genomenode.catalog import sharing
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.samples import Sex
 from genomenode.errors import AccessDeniedError, NotFoundError
-from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats
+from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats, store_file_rows
 from genomenode.store.exclusion import exclusion_tables
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, write_part
@@ -170,22 +170,11 @@ def _change(
                         )
                     )
                 repo.mark_store_files_removed(s, ids=[*superseded, *dropped_parts], run_id=run_id)
-                for part in written:
-                    s.add(
-                        m.StoreFile(
-                            path=part.path,
-                            table_name=part.table,
-                            assembly=part.assembly,
-                            chrom=part.chrom,
-                            dataset_id=part_dataset.get(part.path),
-                            run_id=run_id,
-                            n_rows=part.n_rows,
-                            size_bytes=part.size_bytes,
-                            min_pos=part.min_pos,
-                            max_pos=part.max_pos,
-                            created_at=now,
-                        )
+                s.add_all(
+                    store_file_rows(
+                        written, run_id=run_id, dataset_of=lambda p: part_dataset.get(p.path), created_at=now
                     )
+                )
         except BaseException:
             for part in written:
                 (root / part.path).unlink(missing_ok=True)

@@ -37,7 +37,7 @@ from genomenode.domain.samples import Sex
 from genomenode.errors import AccessDeniedError, NotFoundError
 from genomenode.ingest.vcf_writer import write_without_samples
 from genomenode.pipeline.archive_sweep import ERASING, sweep_archive
-from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats
+from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats, store_file_rows
 from genomenode.store.exclusion import exclusion_tables
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, write_part
@@ -105,22 +105,11 @@ def erase(gate: AccessControl, caller: policy.Caller, individual_id: str) -> dic
                 s.add(m.IngestRun(id=run_id, started_at=now, finished_at=now, status="committed", command="erase"))
                 s.flush()
                 repo.mark_store_files_removed(s, ids=[*superseded, *stats_old], run_id=run_id)
-                for part in written:
-                    s.add(
-                        m.StoreFile(
-                            path=part.path,
-                            table_name=part.table,
-                            assembly=part.assembly,
-                            chrom=part.chrom,
-                            dataset_id=part_dataset.get(part.path),
-                            run_id=run_id,
-                            n_rows=part.n_rows,
-                            size_bytes=part.size_bytes,
-                            min_pos=part.min_pos,
-                            max_pos=part.max_pos,
-                            created_at=now,
-                        )
+                s.add_all(
+                    store_file_rows(
+                        written, run_id=run_id, dataset_of=lambda p: part_dataset.get(p.path), created_at=now
                     )
+                )
                 for t in targets:
                     if t.group is not None and t.group.id not in dropped_groups:
                         s.execute(

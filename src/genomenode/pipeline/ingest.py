@@ -47,7 +47,7 @@ from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
 from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header
 from genomenode.pipeline.archive_sweep import sweep_archive
-from genomenode.pipeline.restats import file_id_of, recompute_stats
+from genomenode.pipeline.restats import file_id_of, recompute_stats, store_file_rows
 from genomenode.settings import Settings
 from genomenode.store.hpo import hpo_path, load_hpo
 from genomenode.store.lock import write_lock
@@ -626,22 +626,14 @@ def _commit_catalog(
         if file_id_of(f.path) in replaced_files
     ]
     repo.mark_store_files_removed(session, ids=[*superseded, *replaced_parts], run_id=run_id)
-    for part in parts:
-        session.add(
-            m.StoreFile(
-                path=part.path,
-                table_name=part.table,
-                assembly=part.assembly,
-                chrom=part.chrom,
-                dataset_id=dataset.id if part.table != "variant_stats" else None,
-                run_id=run_id,
-                n_rows=part.n_rows,
-                size_bytes=part.size_bytes,
-                min_pos=part.min_pos,
-                max_pos=part.max_pos,
-                created_at=now,
-            )
+    session.add_all(
+        store_file_rows(
+            parts,
+            run_id=run_id,
+            dataset_of=lambda p: dataset.id if p.table != "variant_stats" else None,
+            created_at=now,
         )
+    )
 
 
 def _record_sheet_consents(

@@ -6,12 +6,14 @@ withdrawn person's files cover), so both produce the numbers one way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from genomenode.catalog import models as m
 from genomenode.catalog import repository as repo
 from genomenode.domain.assembly import Assembly
 from genomenode.store.parquet import PartInfo, write_part
@@ -114,3 +116,25 @@ def exclusion_group_of(path: str) -> int | None:
     """Exclusion parts (pipeline.consent) are named part-<run>-<file>-x<group>.parquet."""
     last = path.rsplit("-", 1)[-1].removesuffix(".parquet")
     return int(last[1:]) if last.startswith("x") else None
+
+
+def store_file_rows(
+    parts: Iterable[PartInfo], *, run_id: int, dataset_of: Callable[[PartInfo], int | None], created_at: datetime
+) -> list[m.StoreFile]:
+    """The catalog rows that make written parts live when their run commits (ingest, consent, erasure)."""
+    return [
+        m.StoreFile(
+            path=part.path,
+            table_name=part.table,
+            assembly=part.assembly,
+            chrom=part.chrom,
+            dataset_id=dataset_of(part),
+            run_id=run_id,
+            n_rows=part.n_rows,
+            size_bytes=part.size_bytes,
+            min_pos=part.min_pos,
+            max_pos=part.max_pos,
+            created_at=created_at,
+        )
+        for part in parts
+    ]
