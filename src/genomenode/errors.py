@@ -11,7 +11,11 @@
     │   ├── InvalidRegionError (ValueError)
     │   ├── InvalidVariantError (ValueError)
     │   ├── UnknownGeneError (LookupError)
-    │   └── BeaconRequestError (ValueError)  a Beacon request the spec or this beacon cannot answer
+    │   ├── BeaconRequestError (ValueError)  a Beacon request the spec or this beacon cannot answer
+    │   ├── PedigreeError (ValueError)   a PED file or Phenopacket family that is malformed or inconsistent
+    │   ├── PanelError (ValueError)      a gene panel file that is malformed
+    │   ├── AnnotationError (ValueError)  a CSQ/BCSQ/ANN annotation that disagrees with its header
+    │   └── CaseError (ValueError)       a case that cannot be analysed as asked (no proband, unknown HPO term)
     ├── NotFoundError (LookupError)      a dataset/variant that does not exist
     ├── StoreError                       the store on disk is inconsistent or locked
     │   └── StoreLockedError
@@ -58,6 +62,22 @@ class ReferenceMismatchError(InputError):
 
 class BeaconRequestError(InputError, ValueError):
     """A Beacon v2 request with a parameter, filter or combination this beacon cannot answer (400)."""
+
+
+class PedigreeError(InputError, ValueError):
+    """A PED file or Phenopacket family that is malformed or inconsistent (line and member named)."""
+
+
+class PanelError(InputError, ValueError):
+    """A gene panel (PanelApp TSV/JSON) that is malformed (file, line and field named)."""
+
+
+class AnnotationError(InputError, ValueError):
+    """A VEP CSQ, bcftools BCSQ or snpEff ANN value that disagrees with its header description."""
+
+
+class CaseError(InputError, ValueError):
+    """A rare-disease case that cannot be analysed as asked: no proband, unknown HPO term, empty family."""
 
 
 class SampleSheetError(InputError):
