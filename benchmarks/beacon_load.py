@@ -72,6 +72,7 @@ ABSENT = 0.10  # share of sequence queries for an allele no one carries
 WINDOWS = (10_000, 100_000)
 EGA = "EGA beacon2-pi-api (published)"  # median 130 ms for range queries at 67 requests/s
 EGA_RATE = 67.0
+ELIXIR_RATE = 100.0  # 100 concurrent queries (ELIXIR Beacon Network), each a second apart
 TARGET_P50, TARGET_P99 = 0.020, 0.100  # sequence queries, 100 concurrent connections
 UNSENT = "not sent by the end (node behind)"
 RETRIES = 2  # a row is run again, with a new server, at most this many times when the server dies
@@ -297,23 +298,34 @@ def _alive(server: subprocess.Popen[bytes]) -> bool:
     return server.poll() is None
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (its threads included)."""
+def _stat(pid: int) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # it died, and has been waited for
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):  # gone, and waited for
+        return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds so far of a process and its children (the worker processes of
+    `serve --workers N`), their threads included."""
+    fields = _stat(pid)
+    if fields is None:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (child := _stat(int(entry.name))) is not None and child[1] == str(pid):
+            total += int(child[11]) + int(child[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # -- the server -------------------------------------------------------------------------------
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENOMENODE_")}
     env["GENOMENODE_BEACON_RATE_LIMIT"] = "0"  # the load client is one caller; it must not be throttled
     env["PYTHONFAULTHANDLER"] = "1"  # should it crash, the log shows where
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [GENOMENODE, "--data-dir", str(RUN_NODE), "serve", "--port", str(port)],
+            [GENOMENODE, "--data-dir", str(RUN_NODE), "serve", "--port", str(port), "--workers", str(workers)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -383,12 +395,13 @@ def report(
     rows, saturated = [], []
     for p in phases:
         target = ""
-        if p.load == "closed" and p.connections > 1:
-            if p.name == "sequence":
-                ok = p.errors == 0 and p.pct(0.5) < TARGET_P50 and p.pct(0.99) < TARGET_P99
-                target = f"no errors, p50 < 20 ms, p99 < 100 ms — {met(ok)}"
-            else:
-                target = f"no errors — {met(p.errors == 0)}"
+        if p.connections > 1 and p.name == "sequence":
+            ok = p.errors == 0 and p.pct(0.5) < TARGET_P50 and p.pct(0.99) < TARGET_P99
+            target = f"no errors, p50 < 20 ms, p99 < 100 ms — {met(ok)}"
+            if p.load == "closed":
+                target += " (saturated: p50 ≈ connections ÷ throughput)"
+        elif p.connections > 1 and p.load == "closed":
+            target = f"no errors — {met(p.errors == 0)}"
         elif p.name == "range" and p.load == f"{EGA_RATE:.0f}/s":
             target = "EGA: median 130 ms at 67/s (next row)"
         rows.append(
@@ -429,8 +442,9 @@ def report(
         SECTION,
         "",
         "Written by `benchmarks/beacon_load.py` (`make beacon-benchmark`), one run: the Beacon API",
-        "(`GET /api/g_variants`) of a running `genomenode serve` (one process, as `make demo` starts it,",
-        "with the per-caller rate limit turned off) under a load client in a second process on loopback.",
+        f"(`GET /api/g_variants`) of a running `genomenode serve --workers {args.workers}` ({args.workers} server "
+        "processes; `make demo` starts one), with the per-caller rate limit turned off, under a load client in "
+        "another process on loopback.",
         "",
         f"- Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; load average {load_before:.1f} before the run and "
@@ -470,8 +484,9 @@ def report(
         ),
         "- In a closed loop, latency ≈ connections ÷ throughput (Little's law): a p50 under 20 ms at 100",
         "  connections needs about 5,000 answers a second. The one-connection rows give the answer time",
-        "  without queueing; the closed rows at 100 connections the capacity; the fixed-rate rows the",
-        "  latency at a given load (EGA's rate, and half the capacity measured here).",
+        "  without queueing; the closed rows at 100 connections the capacity; the fixed-rate rows at 100",
+        "  connections the latency at a given load (EGA's 67/s; ELIXIR's 100 concurrent queries, taken as",
+        "  100 a second; half the range capacity measured here). The sequence target is judged on those.",
     ]
     if failures:
         lines += ["- The server's logs (`benchmarks/.work/beacon-serve*.log`) on what failed:"]
@@ -566,6 +581,9 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds measured per row")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring, per row")
     ap.add_argument("--port", type=int, default=18766)
+    ap.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server processes (`serve --workers`; default: cores)"
+    )
     ap.add_argument("--no-steward", action="store_true", help="only the anonymous (public) rows")
     ap.add_argument("--rebuild", action="store_true", help="ingest the VCF again (after the store format changed)")
     ap.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md alone")
@@ -585,7 +603,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     for old in WORK.glob("beacon-serve*.log"):
         old.unlink()
-    server = start_server(args.port, WORK / "beacon-serve.log")
+    server = start_server(args.port, WORK / "beacon-serve.log", args.workers)
     base = f"http://127.0.0.1:{args.port}"
     public: Who = ("public", {}, "count")
     steward: Who = ("steward", {"Authorization": f"Bearer {token}"}, "record")
@@ -595,14 +613,17 @@ def main() -> None:
         *([("sequence", steward, None), ("range", steward, None)] if token else []),
     ]
 
-    def fixed_rate() -> Plan:  # EGA's rate, and half what the node answered in the closed loop
+    def fixed_rate() -> Plan:
+        """EGA's rate and ELIXIR's 100 a second for sequence queries; EGA's rate and half what the
+        node answered in the closed loop for range queries."""
         capacity = {
             p.name: p.ok_throughput
             for p in phases
             if p.caller == "public" and p.load == "closed" and p.connections > 1 and p.ok_throughput > 0
         }
-        half = [(k, public, max(1.0, round(capacity[k] / 2))) for k in ("sequence", "range") if k in capacity]
-        return [("sequence", public, EGA_RATE), ("range", public, EGA_RATE), *half]
+        half = [("range", public, max(1.0, round(capacity["range"] / 2)))] if "range" in capacity else []
+        sequence = [("sequence", public, rate) for rate in (EGA_RATE, ELIXIR_RATE)]
+        return [*sequence, ("range", public, EGA_RATE), *half]
 
     phases: list[Phase] = []
 
@@ -646,7 +667,7 @@ def main() -> None:
             crashed.append(phase)
             log = WORK / f"beacon-serve-{sum(len(p.crashed) for p in phases) + len(crashed)}.log"
             print(f"  the server died (exit status {server.returncode}); restarting it, log in {log.name}", flush=True)
-            server = start_server(args.port, log)
+            server = start_server(args.port, log, args.workers)
             if len(crashed) > RETRIES:
                 break
         phase.crashed = crashed if phase.server_exit is None else crashed[:-1]

@@ -103,8 +103,11 @@ def spend(
 class Ledger(Protocol):
     """What each caller has been shown about whom: the budget's memory."""
 
-    def spent(self, actor: str, subjects: Collection[int]) -> dict[int, float]: ...
-
-    def disclosed(self, actor: str, alleles: Collection[str]) -> frozenset[tuple[int, str]]: ...
+    def state(
+        self, actor: str, subjects: Collection[int], alleles: Collection[str]
+    ) -> tuple[dict[int, float], frozenset[tuple[int, str]]]:
+        """The spending so far of each of `subjects`, and which (person, allele) of `alleles` the
+        actor was shown before."""
+        ...
 
     def record(self, actor: str, charges: Sequence[Charge]) -> None: ...

@@ -9,6 +9,7 @@ the datasets the caller sees exactly treated as known).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -62,6 +63,17 @@ class _DatasetView:
         return self.reach is policy.Level.CONTROLLED
 
 
+@dataclass(frozen=True)
+class _CatalogSnapshot:
+    """What every answer needs from the catalog, as of one policy version (ingest, consent,
+    erasure and policy changes bump it): read once per version, not once per request."""
+
+    version: int
+    datasets: tuple[policy.DatasetFacts, ...]
+    assemblies: dict[str, Assembly]
+    people: dict[int, tuple[int, str]]  # sample → (subject, dataset): active samples of people not withdrawn
+
+
 class BeaconService:
     def __init__(
         self, gate: AccessControl, queries: NodeQueries, identity: BeaconIdentity, *, ledger: Ledger | None = None
@@ -70,13 +82,46 @@ class BeaconService:
         self.queries = queries
         self.identity = identity
         self.ledger: Ledger = ledger or CatalogLedger(gate.Session)
+        self._snapshot: _CatalogSnapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        # one caller's budget is read, spent and written by one request at a time (per process)
+        self._budget_locks = [threading.Lock() for _ in range(64)]
+
+    def _catalog(self) -> _CatalogSnapshot:
+        with self.gate.engine.connect() as connection:
+            version = sharing.policy_version(connection)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.version == version:
+            return snapshot
+        with self._snapshot_lock:
+            snapshot = self._snapshot
+            if snapshot is not None and snapshot.version == version:
+                return snapshot
+            # read after the version: what is read is at least as new as the version it is filed under
+            with self.gate.Session() as s:
+                rows = s.execute(
+                    sa_select(m.Sample.id, m.Sample.subject_id, m.Dataset.name)
+                    .join(m.Dataset, m.Dataset.id == m.Sample.dataset_id)
+                    .where(m.Sample.status == "active")
+                ).all()
+                consents = sharing.current_consents(s, {subject for _, subject, _ in rows})
+            gone = {subject for subject, c in consents.items() if c.status == "withdrawn"}
+            snapshot = _CatalogSnapshot(
+                version=version,
+                datasets=tuple(self.gate.datasets()),
+                assemblies={d.name: Assembly(d.assembly) for d in self.queries.datasets()},
+                people={sample: (subject, name) for sample, subject, name in rows if subject not in gone},
+            )
+            self._snapshot = snapshot
+            return snapshot
 
     # -- datasets as the caller meets them -------------------------------------------------
     def _views(self, caller: policy.Caller, only: str | None = None) -> list[_DatasetView]:
-        assemblies = {d.name: Assembly(d.assembly) for d in self.queries.datasets()}
+        catalog = self._catalog()
+        assemblies = catalog.assemblies
         grants = self.gate.project_grants(caller) if not caller.anonymous else frozenset()
         views = []
-        for facts in self.gate.datasets():
+        for facts in catalog.datasets:
             if facts.name not in assemblies or (only is not None and facts.name != only):
                 continue
             reach = policy.dataset_level(caller, facts, project_grants=grants)
@@ -198,15 +243,12 @@ class BeaconService:
                 by_key.setdefault(f"{dataset}:{chrom}-{pos}-{ref}-{alt}", []).append(subject)
         rare_keys = _allele_keys(rare).to_pylist()
         subjects = {s for key in rare_keys for s in by_key.get(key, [])}
-        outcome = spend(
-            rare_keys,
-            rare_costs,
-            by_key,
-            spent=self.ledger.spent(caller.actor, subjects),
-            disclosed=self.ledger.disclosed(caller.actor, rare_keys),
-            budget=self.gate.settings.beacon_budget,
-        )
-        self.ledger.record(caller.actor, outcome.charges)
+        with self._budget_locks[hash(caller.actor) % len(self._budget_locks)]:
+            spent, disclosed = self.ledger.state(caller.actor, subjects, rare_keys)
+            outcome = spend(
+                rare_keys, rare_costs, by_key, spent=spent, disclosed=disclosed, budget=self.gate.settings.beacon_budget
+            )
+            self.ledger.record(caller.actor, outcome.charges)
         withheld = [k for k, shown in zip(rare_keys, outcome.shown, strict=True) if not shown]
         if not withheld:
             return matched
@@ -214,17 +256,8 @@ class BeaconService:
 
     def _people_of(self, samples: Sequence[int]) -> dict[int, tuple[int, str]]:
         """sample → (subject, dataset) for the active samples of people not withdrawn or erased."""
-        if not samples:
-            return {}
-        with self.gate.Session() as s:
-            rows = s.execute(
-                sa_select(m.Sample.id, m.Sample.subject_id, m.Dataset.name)
-                .join(m.Dataset, m.Dataset.id == m.Sample.dataset_id)
-                .where(m.Sample.id.in_(sorted(set(samples))), m.Sample.status == "active")
-            ).all()
-            consents = sharing.current_consents(s, {subject for _, subject, _ in rows})
-        gone = {subject for subject, c in consents.items() if c.status == "withdrawn"}
-        return {sample: (subject, dataset) for sample, subject, dataset in rows if subject not in gone}
+        people = self._catalog().people
+        return {sample: people[sample] for sample in samples if sample in people}
 
     def _assembly(self, query: VariantQuery, views: Sequence[_DatasetView]) -> Assembly:
         search = plan(query, gene_region=Region("chr1", 1, 1)) if query.kind == "gene" else plan(query)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from genomenode.catalog.models import (
@@ -53,8 +54,13 @@ class ProjectRow:
     granted_datasets: frozenset[str]
 
 
-def policy_version(session: Session) -> int:
-    return int(session.scalar(select(PolicyState.version).where(PolicyState.id == 1)) or 0)
+POLICY_VERSION = select(PolicyState.version).where(PolicyState.id == 1)
+
+
+def policy_version(session: Session | Connection) -> int:
+    """The counter every grant, consent, erasure, ingest and policy change bumps (a Core
+    connection is enough, and cheaper than a Session, for the per-request staleness checks)."""
+    return int(session.execute(POLICY_VERSION).scalar() or 0)
 
 
 def bump_policy_version(session: Session) -> None:

@@ -279,15 +279,32 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port (one per core serves the most requests; the "
+            "Beacon budget and the audit log are shared through the catalog and a file lock, the "
+            "Beacon rate limit is counted per process).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import os
+
     import uvicorn
 
     from genomenode.api.app import create_app
 
     settings = _settings(ctx)
     err.print(f"genomenode API on http://{host}:{port}  (docs: http://{host}:{port}/docs, data: {settings.data_dir})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # each worker process builds its app from the environment: hand it the settings given here
+    os.environ["GENOMENODE_DATA_DIR"] = str(settings.data_dir)
+    create_app(settings)  # refuse unsafe settings or a bad peers file here, before forking
+    uvicorn.run("genomenode.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()

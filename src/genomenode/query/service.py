@@ -8,6 +8,7 @@ catalog as the list of what is committed, so a query never reads half an ingest.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ from genomenode.query.frequencies import (
 from genomenode.query.genotypes import carriers_at, genotypes_in_region
 from genomenode.settings import Settings
 from genomenode.store.genes import Gene, find_gene
+
+_KEPT_POSITIONS = 50_000  # positions whose carriers stay in memory (least recently asked go first)
+_KEPT_CARRIERS_PER_POSITION = 64  # kept only when this few: rare alleles, what the budget asks about
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class NodeQueries:
         self._duckdb.execute("SET parquet_metadata_cache = true")  # parts are immutable
         self._state: _CatalogState | None = None
         self._lock = threading.Lock()
+        self._carriers_kept: OrderedDict[tuple[int, str, str, int], pa.Table] = OrderedDict()
 
     def close(self) -> None:
         self._duckdb.close()
@@ -223,9 +228,29 @@ class NodeQueries:
         return cells_at(files, positions)
 
     def carriers(self, *, assembly: str, chrom: str, positions: Sequence[int]) -> pa.Table:
-        """(pos, ref, alt, sample) of every stored call carrying each allele at `positions`."""
-        files = self._current().calls_files.get((assembly, chrom), [])
-        return carriers_at(self._duckdb.cursor(), files, positions)
+        """(pos, ref, alt, sample) of every stored call carrying each allele at `positions`.
+
+        The Beacon budget asks this of the rare alleles in every public answer, so a position's
+        carriers are kept (keyed by the committed run: parts never change, a new run is a new key)
+        when they are few, as they are wherever an allele is rare."""
+        state = self._current()
+        files = state.calls_files.get((assembly, chrom), [])
+        wanted = sorted(set(positions))
+        if not wanted or len(wanted) > 4:  # a range: one scan beats many lookups, and is not kept
+            return carriers_at(self._duckdb.cursor(), files, wanted)
+        pieces = []
+        for pos in wanted:
+            key = (state.version, assembly, chrom, pos)
+            found = self._carriers_kept.get(key)
+            if found is None:
+                found = carriers_at(self._duckdb.cursor(), files, [pos])
+                if found.num_rows <= _KEPT_CARRIERS_PER_POSITION:
+                    with self._lock:
+                        self._carriers_kept[key] = found
+                        while len(self._carriers_kept) > _KEPT_POSITIONS:
+                            self._carriers_kept.popitem(last=False)
+            pieces.append(found)
+        return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)
