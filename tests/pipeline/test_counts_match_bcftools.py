@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
+from genomenode.domain.variant import Region
 from genomenode.pipeline.ingest import IngestRequest, ingest
 from genomenode.settings import Settings
 from tests.conftest import G1K_BATCHES, G1K_JOINT, require_testdata
@@ -148,3 +150,29 @@ def test_counts__equal_the_published_info_ac_an(joint_node: Settings, batches_no
         ours = {k: (v[0], v[1]) for k, v in national_counts(node).items()}
         carried = {k: v for k, v in published.items() if v[0] > 0 or node is joint_node}
         assert ours == carried
+
+
+def test_carriers__kept_answers_equal_a_fresh_scan_of_the_calls(batches_node: Settings) -> None:
+    # GIVEN five centres' parts, and positions asked one by one, in a range, then again mixed
+    import duckdb
+
+    from genomenode.query.genotypes import carriers_at
+    from genomenode.query.service import NodeQueries
+
+    def rows(table: pa.Table) -> list[tuple[int, str, str, int]]:
+        return sorted(zip(*(table[c].to_pylist() for c in ("pos", "ref", "alt", "sample")), strict=True))
+
+    with NodeQueries(batches_node) as q:
+        files = q._current().calls_files[("GRCh37", "chr22")]
+        span = sorted(
+            set(q.variant_cells(assembly="GRCh37", chrom="chr22", region=Region("chr22", 1, 10**9))["pos"].to_pylist())
+        )
+        singles, window = span[:3], span[100:400]
+        mixed = [*span[:2], *span[300:500], span[-1] + 1]  # kept, half kept, and a position nobody has
+        con = duckdb.connect()
+        for ask in (singles, window, singles, mixed, window):
+            # WHEN the node answers (from memory where it can) THEN it is exactly what the files say
+            assert rows(q.carriers(assembly="GRCh37", chrom="chr22", positions=ask)) == rows(
+                carriers_at(con, files, ask)
+            )
+        assert rows(q.carriers(assembly="GRCh37", chrom="chr22", positions=[])) == []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
@@ -235,22 +236,31 @@ class NodeQueries:
         when they are few, as they are wherever an allele is rare."""
         state = self._current()
         files = state.calls_files.get((assembly, chrom), [])
-        wanted = sorted(set(positions))
-        if not wanted or len(wanted) > 4:  # a range: one scan beats many lookups, and is not kept
-            return carriers_at(self._duckdb.cursor(), files, wanted)
-        pieces = []
-        for pos in wanted:
-            key = (state.version, assembly, chrom, pos)
-            found = self._carriers_kept.get(key)
+        pieces, missing = [], []
+        for pos in sorted(set(positions)):
+            found = self._carriers_kept.get((state.version, assembly, chrom, pos))
             if found is None:
-                found = carriers_at(self._duckdb.cursor(), files, [pos])
-                if found.num_rows <= _KEPT_CARRIERS_PER_POSITION:
-                    with self._lock:
-                        self._carriers_kept[key] = found
-                        while len(self._carriers_kept) > _KEPT_POSITIONS:
-                            self._carriers_kept.popitem(last=False)
-            pieces.append(found)
+                missing.append(pos)
+            else:
+                pieces.append(found)
+        if missing or not pieces:
+            fresh = carriers_at(self._duckdb.cursor(), files, missing)  # a few: row groups; many: one scan
+            self._keep_carriers((state.version, assembly, chrom), missing, fresh)
+            pieces.append(fresh)
         return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+
+    def _keep_carriers(self, scope: tuple[int, str, str], asked: Sequence[int], carriers: pa.Table) -> None:
+        """Keep each asked position's carriers (none is an answer too) when they are few."""
+        carriers = carriers.sort_by("pos")
+        pos = carriers["pos"].to_numpy()
+        starts = np.searchsorted(pos, asked, side="left")
+        ends = np.searchsorted(pos, asked, side="right")
+        with self._lock:
+            for at, lo, hi in zip(asked, starts.tolist(), ends.tolist(), strict=True):
+                if hi - lo <= _KEPT_CARRIERS_PER_POSITION:
+                    self._carriers_kept[(*scope, at)] = carriers.slice(lo, hi - lo)
+            while len(self._carriers_kept) > _KEPT_POSITIONS:
+                self._carriers_kept.popitem(last=False)
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)
