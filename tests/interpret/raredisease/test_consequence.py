@@ -195,6 +195,7 @@ def test_vep_fixture__table_has_one_row_per_annotated_allele() -> None:
         ("CTT", ["C", "CT"], {"-": 1, "T": 2}),
         ("A", ["G", "AT"], {"G": 1, "AT": 2, "T": 2}),  # first bases differ: VEP keeps them; --minimal: T
         ("AT", ["A", "*"], {"-": 1, "*": 2}),
+        ("AT", ["A", "AA"], {"-": 1, "A": 2}),  # VEP's "A" is ALT 2, even though ALT 1 is written A in the VCF
         ("A", ["<DEL>"], {"deletion": 1, "<DEL>": 1}),
         ("ATG", ["AAG"], {"AAG": 1, "A": 1}),  # an MNV is not trimmed; --minimal leaves the changed base
     ],

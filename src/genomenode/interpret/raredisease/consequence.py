@@ -373,9 +373,11 @@ def vep_alleles(ref: str, alts: Sequence[str]) -> dict[str, int]:
                 written = [a if "*" in a else (a[1:] or "-") for a in alts]
         elif ref[:1] == alts[0][:1]:
             written = [alts[0][1:] or "-"]
+    # VEP's own spelling first; the VCF's and --minimal's only where they name no other ALT.
     out: dict[str, int] = {}
-    for i, (alt, text) in enumerate(zip(alts, written, strict=True), start=1):
+    for i, text in enumerate(written, start=1):
         out.setdefault(text, i)
+    for i, alt in enumerate(alts, start=1):
         out.setdefault(_SYMBOLIC_ALLELES.get(alt.upper(), alt), i)
     minimal: dict[str, list[int]] = {}
     for i, alt in enumerate(alts, start=1):
