@@ -198,3 +198,13 @@ def test_apply_quality__matches_a_call_by_call_reading(
         for v in range(6)
     ]
     assert result.genotype_failed.tolist() == expected
+
+
+def test_raw_htslib_arrays__sentinels_are_missing_values() -> None:
+    missing, vector_end = np.iinfo(np.int32).min, np.iinfo(np.int32).min + 1
+    gt = _gt("0/1", "0/1")
+    gq = np.array([[missing, 30]], dtype=np.int32)
+    ad = np.array([[[9, vector_end], [5, 5]]], dtype=np.int32)
+    result = apply_quality(QualityFilter(), gt, gq=gq, ad=ad)
+    assert result.genotype_failed.tolist() == [[0, 0]]
+    assert result.missing == {Check.GQ: 1, Check.ALLELE_BALANCE: 1}

@@ -253,8 +253,7 @@ class AlleleConsequence(NamedTuple):
         return next((v for v in LOFTEE_VALUES if v in calls), None)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordConsequences:
+class RecordConsequences(NamedTuple):
     """One record's annotation: per ALT (None where the annotation says nothing of that ALT)."""
 
     alleles: tuple[AlleleConsequence | None, ...]
@@ -613,67 +612,68 @@ def annotate_record(
     errors ("record 12 (chr1:12345)"). Raises AnnotationError for an entry that disagrees with
     the header (wrong column count, unknown IMPACT or LoF value, an allele the record lacks).
     """
-    empty = RecordConsequences((None,) * len(alts))
     if value is None or value in ("", "."):
-        return empty
+        return RecordConsequences((None,) * len(alts))
     ctx = fmt._ctx
+    kind = fmt.kind
+    n_columns = ctx.n_columns
     per_allele: list[list[TranscriptConsequence]] = [[] for _ in alts]
     references: list[int] = []
     allele_map: dict[str, int] | None = None
+    numbers = {str(i): i for i in range(1, len(alts) + 1)}
     for entry, text in enumerate(value.split(","), start=1):
         fields = text.split("|")
-        if fmt.kind is AnnotationKind.BCFTOOLS:
+        if kind is AnnotationKind.BCFTOOLS:
             if text.startswith("@"):
                 if not text[1:].isdigit():
                     raise ctx.fail(where, entry, f"{text!r}: a bcftools reference is @ and a position")
                 references.append(int(text[1:]))
                 continue
-            if not 4 <= len(fields) <= ctx.n_columns:
+            if not 4 <= len(fields) <= n_columns:
                 raise ctx.fail(
                     where,
                     entry,
-                    f"has {len(fields)} fields; bcftools writes 4 to {ctx.n_columns} ({'|'.join(fmt.columns)})",
+                    f"has {len(fields)} fields; bcftools writes 4 to {n_columns} ({'|'.join(fmt.columns)})",
                 )
-            fields.extend([""] * (ctx.n_columns + 1 - len(fields)))
-        elif len(fields) != ctx.n_columns:
+            fields.extend([""] * (n_columns + 1 - len(fields)))
+            consequence = _entry(ctx, where, entry, fields)
+            for index in _bcsq_alleles(ctx, where, entry, consequence.dna_change, pos, ref, alts):
+                per_allele[index - 1].append(consequence)
+            continue
+        if len(fields) != n_columns:
             raise ctx.fail(
                 where,
                 entry,
-                f"has {len(fields)} fields but the header's Format names {ctx.n_columns} "
+                f"has {len(fields)} fields but the header's Format names {n_columns} "
                 f"({'|'.join(fmt.columns[:4])}|...); the values and the header come from different runs",
             )
-        else:
-            fields.append("")
+        fields.append("")
         consequence = _entry(ctx, where, entry, fields)
         allele, allele_num = ctx.allele(fields)
-        if fmt.kind is AnnotationKind.BCFTOOLS:
-            targets = _bcsq_alleles(ctx, where, entry, consequence.dna_change, pos, ref, alts)
-        elif allele_num:
-            if not allele_num.isdigit() or not 1 <= int(allele_num) <= len(alts):
+        if allele_num:
+            found = numbers.get(allele_num)
+            if found is None:
                 raise ctx.fail(where, entry, f"ALLELE_NUM is {allele_num!r}; the record has ALTs 1..{len(alts)}")
-            targets = [int(allele_num)]
         else:
             if not allele:
                 raise ctx.fail(where, entry, "column Allele is empty")
-            if fmt.kind is AnnotationKind.SNPEFF:
-                index = next((i for i, a in enumerate(alts, start=1) if a == allele), None)
+            if kind is AnnotationKind.SNPEFF:
+                found = next((i for i, a in enumerate(alts, start=1) if a == allele), None)
             else:
                 if allele_map is None:
                     allele_map = vep_alleles(ref, alts)
-                index = allele_map.get(allele)
-            if index is None:
+                found = allele_map.get(allele)
+            if found is None:
                 raise ctx.fail(
                     where,
                     entry,
                     f"Allele {allele!r} is none of the record's ALTs ({','.join(alts)}) as "
-                    f"{'snpEff' if fmt.kind is AnnotationKind.SNPEFF else 'VEP'} writes them; "
+                    f"{'snpEff' if kind is AnnotationKind.SNPEFF else 'VEP'} writes them; "
                     "annotate with --allele_number or check that the VCF was not re-normalised after annotation",
                 )
-            targets = [index]
-        for index in targets:
-            per_allele[index - 1].append(consequence)
+        per_allele[found - 1].append(consequence)
     return RecordConsequences(
-        tuple(_summarise(i, found) if found else None for i, found in enumerate(per_allele, start=1)),
+        tuple([_summarise(i, got) if got else None for i, got in enumerate(per_allele, start=1)]),
         tuple(references),
     )
 
@@ -705,20 +705,20 @@ def _summarise(allele: int, found: Sequence[TranscriptConsequence], *, compound:
         if t.gene and (t.pli is not None or t.loeuf is not None) and t.gene not in constraint:
             constraint[t.gene] = GeneConstraint(t.gene, t.pli, t.loeuf)
     return AlleleConsequence(
-        allele=allele,
-        most_severe=most_severe,
-        rank=top.rank,
-        impact=impact,
-        gene=top.gene,
-        genes=tuple(sorted(gene_rank, key=gene_rank.__getitem__)),
-        hgvsc=top.hgvsc,
-        hgvsp=top.hgvsp,
-        terms=frozenset().union(*(t.terms for t in found)),
-        lof=lof,
-        constraint=tuple(constraint.values()),
-        transcripts=tuple(found),
-        compound=compound or any(t.dna_change is not None and "+" in t.dna_change for t in found),
-        after_stop=top.downstream_of_stop,
+        allele,
+        most_severe,
+        top.rank,
+        impact,
+        top.gene,
+        tuple(sorted(gene_rank, key=gene_rank.__getitem__)) if len(gene_rank) > 1 else tuple(gene_rank),
+        top.hgvsc,
+        top.hgvsp,
+        frozenset().union(*[t.terms for t in found]),
+        lof,
+        tuple(constraint.values()),
+        tuple(found),
+        compound or any(t.dna_change is not None and "+" in t.dna_change for t in found),
+        top.downstream_of_stop,
     )
 
 

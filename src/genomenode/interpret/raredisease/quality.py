@@ -196,9 +196,10 @@ def apply_quality(
     """Run the checks over a family's calls.
 
     `gt` is variants × samples × ploidy allele indexes (-1 missing, -2 absent for lower ploidy,
-    as `ingest.vcf` gives them); `gq`, `dp` are variants × samples with -1 (or NaN) for a missing
-    value; `ad` is variants × samples × alleles (REF first) with -1 for missing; `filters` is the
-    FILTER text per variant. Pass None for a FORMAT field the file does not have.
+    as `ingest.vcf` gives them); `gq`, `dp` are variants × samples and `ad` variants × samples ×
+    alleles (REF first), where any negative value (htslib's missing and vector-end sentinels, or
+    `format_as_int`'s -1) or NaN is a missing value; `filters` is the FILTER text per variant
+    (None counts as `.`). Pass None for a FORMAT field the file does not have.
     """
     if gt.ndim != 3:
         raise ValueError(f"gt must be variants × samples × ploidy, got shape {gt.shape}")
