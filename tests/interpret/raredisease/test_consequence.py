@@ -426,4 +426,4 @@ def test_annotate_records__thousands_of_vep_records_parse_in_well_under_a_second
     out = annotate_records(VEP, [entry] * n, refs=["A"] * n, alts=[["T"]] * n)
     elapsed = time.perf_counter() - start
     assert all(r is not None and r.alleles[0] is not None for r in out)
-    assert elapsed < 5.0  # ~0.15 s here; generous for a loaded CI machine
+    assert elapsed < 5.0  # ~0.2 s here; generous for a loaded CI machine

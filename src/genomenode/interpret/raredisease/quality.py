@@ -89,7 +89,7 @@ class QualityFilter:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QualityResult:
     """Which checks each genotype and site failed.
 

@@ -25,10 +25,10 @@ Inputs are tables the caller loads (this package reads no files): the genes tabl
 the feature table (`store.transcripts.FEATURE_SCHEMA`: feature, chrom, start, end). Filter the
 genes table first (e.g. to protein_coding) to limit which genes count.
 
-Everything is vectorised: intervals of each class are merged once into sorted disjoint runs over
-one genome-wide coordinate (contig index × 2³² + position), and a batch of positions is classed
-with one `np.searchsorted` per class; overlapping genes come from a precomputed segmentation of
-the genome at every gene boundary (about 1 s for 4.5 M positions; see the tests).
+Everything is vectorised: `RegionIndex.build` cuts the genome (one coordinate, contig index ×
+2³² + position) into segments wherever a class run or a gene starts or ends, each holding its
+class bits and its genes; classing a batch is one `np.searchsorted` (two for spans) and gathers:
+about 0.5–1 s for 4.5 M VCF-ordered positions on 2 cores, ~1 s to build for GRCh38 (see the tests).
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _columns(table: pa.Table, wanted: Sequence[str], what: str) -> None:
         raise ValueError(f"the {what} table lacks column(s) {', '.join(missing)}; expected {', '.join(wanted)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RegionAnnotation:
     """Per queried position: its most severe class, every class (bits), and the genes it lies in."""
 
@@ -143,7 +143,7 @@ _MOST_SEVERE = np.array(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RegionIndex:
     """Gene models prepared for classing batches of positions (build once per assembly).
 
