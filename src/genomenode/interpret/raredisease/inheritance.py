@@ -142,10 +142,16 @@ def genotype_matrix(alleles: npt.NDArray[np.integer[Any]], alt: int | npt.ArrayL
     if a.ndim != 3:
         raise CaseError(f"allele array of shape {a.shape}; expected variants × samples × ploidy")
     k = np.asarray(alt)
-    kk = k.reshape(-1, 1, 1) if k.ndim else k
-    count: npt.NDArray[np.int8] = (a == kk).sum(axis=2, dtype=np.int8)
-    missing = (a == -1).any(axis=2) | (a == -2).all(axis=2)
-    count[missing] = MISSING
+    kk = k.reshape(-1, 1) if k.ndim else k
+    count = np.zeros(a.shape[:2], dtype=np.int8)
+    missing = np.zeros(a.shape[:2], dtype=np.bool_)
+    present = np.zeros(a.shape[:2], dtype=np.bool_)
+    for slot in range(a.shape[2]):  # element-wise per ploidy slot: no reduction along a short axis
+        plane = a[:, :, slot]
+        count += plane == kk
+        missing |= plane == -1
+        present |= plane != -2
+    count[missing | ~present] = MISSING
     return count
 
 
@@ -746,7 +752,9 @@ def _cannot_tell(
         notes[Mode.COMPOUND_HET].append(
             f"the {missing} is not genotyped: pairs cannot be phased by the parents; every pair is unphased"
         )
-        notes[Mode.AUTOSOMAL_DOMINANT].append(f"the {missing} is not genotyped: de novo cannot be told")
+        notes[Mode.AUTOSOMAL_DOMINANT].append(
+            f"the {missing} is not genotyped: whether it came from the {missing} or is de novo cannot be told"
+        )
     else:
         notes[Mode.COMPOUND_HET].append(
             "a pair stays unphased where a parent's call is missing or a variant is in neither parent (de novo); "
@@ -776,10 +784,14 @@ def _cannot_tell(
         n_p = int(proband.is_untold(mode).sum())
         n_f = int(family.is_untold(mode).sum())
         if n_p or n_f:
-            notes[mode].append(f"untold: {n_p:,} variants for the proband, {n_f:,} for the family")
+            notes[mode].append(f"untold for {_variants(n_p)} at the proband level, {_variants(n_f)} for the family")
         notes[mode].extend(family_notes)
     if s.affected_relatives:
         notes[Mode.COMPOUND_HET].append(
             "other affected members must be het at both variants; their own phase is not checked"
         )
     return {m: tuple(v) for m, v in notes.items()}
+
+
+def _variants(n: int) -> str:
+    return f"{n:,} variant{'' if n == 1 else 's'}"

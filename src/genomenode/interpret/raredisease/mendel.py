@@ -39,9 +39,7 @@ from genomenode.errors import CaseError, listing
 from genomenode.interpret.raredisease.inheritance import ChromClass
 
 Bool = npt.NDArray[np.bool_]
-Bits = npt.NDArray[np.uint64]
 
-_ONE = np.uint64(1)
 _MAX_ALLELE = 63
 
 
@@ -103,45 +101,63 @@ def mendelian_errors(
     n = a.shape[0]
     tested = np.zeros((n, len(trios)), dtype=np.bool_)
     errors = np.zeros((n, len(trios)), dtype=np.bool_)
-    sets: dict[str, tuple[Bits, Bool, Bool]] = {}
+    if not n or not trios:
+        return MendelianCheck(trios, tested, errors)
+    # Allele sets as bits in the narrowest unsigned type that holds the largest allele index.
+    top = min(int(a.max()), _MAX_ALLELE)
+    bit_type = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits > top)
+    lut = np.zeros(top + 3, dtype=bit_type)  # by allele + 2: absent, missing, 0, 1, ...
+    lut[2:] = np.left_shift(1, np.arange(top + 1)).astype(bit_type)
+    planes = [a[:, :, k] for k in range(a.shape[2])]  # element-wise per ploidy slot, no axis reductions
+    too_many = np.zeros(n, dtype=np.bool_)
+    if int(a.max()) > _MAX_ALLELE:  # bcftools skips records with more than 64 alleles too
+        for plane in planes:
+            too_many |= (plane > _MAX_ALLELE).any(axis=1)
+    sets: dict[str, tuple[npt.NDArray[Any], Bool, Bool]] = {}
 
-    def allele_set(sample: str | None) -> tuple[Bits, Bool, Bool]:
-        """Bit set of a sample's called alleles, where a call has a missing allele, and where one is absent."""
-        if sample is None:
-            return np.zeros(n, dtype=np.uint64), np.ones(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    def allele_set(sample: str) -> tuple[npt.NDArray[Any], Bool, Bool]:
+        """Bit set of a sample's called alleles, where its call has a missing allele, and where one is absent."""
         if sample not in sets:
-            calls = a[:, column[sample], :]
-            bits = np.zeros(n, dtype=np.uint64)
-            for k in range(calls.shape[1]):  # the ploidy axis: one or two passes
-                c = calls[:, k]
-                ok = (c >= 0) & (c <= _MAX_ALLELE)
-                bits |= np.where(ok, _ONE << np.clip(c, 0, _MAX_ALLELE).astype(np.uint64), np.uint64(0))
-            missing = np.asarray((calls == -1).any(axis=1), dtype=np.bool_)
-            absent = np.asarray((calls == -2).any(axis=1), dtype=np.bool_)
+            j = column[sample]
+            bits = np.zeros(n, dtype=bit_type)
+            missing = np.zeros(n, dtype=np.bool_)
+            absent = np.zeros(n, dtype=np.bool_)
+            for plane in planes:
+                c = np.ascontiguousarray(plane[:, j])
+                bits |= np.take(lut, np.minimum(c, _MAX_ALLELE) + 2)
+                missing |= c == -1
+                absent |= c == -2
             sets[sample] = (bits, missing, absent)
         return sets[sample]
 
-    too_many = (a > _MAX_ALLELE).any(axis=(1, 2))
+    nothing = np.zeros(n, dtype=np.bool_)
     auto = (cls == ChromClass.AUTOSOME) | (cls == ChromClass.PAR)
     on_x, on_y, on_mt = cls == ChromClass.X, cls == ChromClass.Y, cls == ChromClass.MT
     for t, trio in enumerate(trios):
-        child = a[:, column[trio.child], :]
-        c1 = child[:, 0]
-        c2 = child[:, 1] if child.shape[1] > 1 else np.full(n, -2, dtype=child.dtype)
-        extra_called = (child[:, 2:] >= 0).any(axis=1) if child.shape[1] > 2 else np.zeros(n, dtype=np.bool_)
+        j = column[trio.child]
+        c1 = planes[0][:, j]
+        c2 = planes[1][:, j] if len(planes) > 1 else np.full(n, -2, dtype=a.dtype)
+        extra_called = nothing.copy()
+        for plane in planes[2:]:
+            extra_called |= plane[:, j] >= 0
         diploid = (c1 >= 0) & (c2 >= 0) & ~extra_called
         haploid = (c1 >= 0) & (c2 == -2) & ~extra_called
         kid_bits, _, _ = allele_set(trio.child)
-        f_bits, f_missing, f_absent = allele_set(trio.father)
-        m_bits, m_missing, m_absent = allele_set(trio.mother)
+        zero = bit_type(0)
+        if trio.father is not None:
+            f_bits, f_missing, f_absent = allele_set(trio.father)
+        else:
+            f_bits, f_missing, f_absent = np.zeros(n, dtype=bit_type), ~nothing, nothing
+        if trio.mother is not None:
+            m_bits, m_missing, m_absent = allele_set(trio.mother)
+        else:
+            m_bits, m_missing, m_absent = np.zeros(n, dtype=bit_type), ~nothing, nothing
         # A missing allele may be any of the child's; so may an absent one where the parent should be
         # diploid (a haploid call on an autosome), but not a father's X or Y or a mother's M.
-        f_wild = f_missing | (f_absent & auto)
-        m_wild = m_missing | (m_absent & (auto | on_x))
-        f_set = f_bits | np.where(f_wild, kid_bits, np.uint64(0))
-        m_set = m_bits | np.where(m_wild, kid_bits, np.uint64(0))
-        b1 = _ONE << np.clip(c1, 0, _MAX_ALLELE).astype(np.uint64)
-        b2 = _ONE << np.clip(c2, 0, _MAX_ALLELE).astype(np.uint64)
+        f_set = f_bits | np.where(f_missing | (f_absent & auto), kid_bits, zero)
+        m_set = m_bits | np.where(m_missing | (m_absent & (auto | on_x)), kid_bits, zero)
+        b1 = lut[np.minimum(c1, _MAX_ALLELE) + 2]
+        b2 = lut[np.minimum(c2, _MAX_ALLELE) + 2]
         one_each = (((m_set & b1) != 0) & ((f_set & b2) != 0)) | (((m_set & b2) != 0) & ((f_set & b1) != 0))
         from_mother = (kid_bits & ~m_set) == 0
         from_father = (kid_bits & ~f_set) == 0
@@ -153,11 +169,11 @@ def mendelian_errors(
             y_tested = on_y & (diploid | haploid)
         elif sex is Sex.FEMALE:
             x_tested, x_ok = on_x & diploid, one_each
-            y_tested = np.zeros(n, dtype=np.bool_)
+            y_tested = nothing
         else:
             x_tested = on_x & (diploid | haploid)
             x_ok = np.where(haploid, from_mother, one_each | from_mother)
-            y_tested = np.zeros(n, dtype=np.bool_)
+            y_tested = nothing
         mt_tested = on_mt & (diploid | haploid)
         tested[:, t] = (auto_tested | x_tested | y_tested | mt_tested) & ~too_many
         bad = (auto_tested & ~one_each) | (x_tested & ~x_ok) | (y_tested & ~from_father) | (mt_tested & ~from_mother)
