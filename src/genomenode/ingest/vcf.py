@@ -39,6 +39,8 @@ class VcfHeader:
     reference: str | None
     info_types: dict[str, tuple[str, str]]  # id → (Number, Type)
     format_ids: frozenset[str]
+    # id → Description: what VEP CSQ, bcftools BCSQ and snpEff ANN say their fields are
+    info_descriptions: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_samples(self) -> int:
@@ -191,12 +193,15 @@ def _header(path: Path, vcf: Any) -> VcfHeader:
         lengths = []
     contigs: list[tuple[str, int | None]] = list(zip(vcf.seqnames, lengths, strict=False))
     info: dict[str, tuple[str, str]] = {}
+    descriptions: dict[str, str] = {}
     formats: set[str] = set()
     reference = None
     for rec in vcf.header_iter():
         kind = rec.type
         if kind == "INFO":
-            info[rec["ID"]] = (rec.info().get("Number", "."), rec.info().get("Type", "String"))
+            fields = rec.info()
+            info[rec["ID"]] = (fields.get("Number", "."), fields.get("Type", "String"))
+            descriptions[rec["ID"]] = str(fields.get("Description", "")).strip('"')
         elif kind == "FORMAT":
             formats.add(rec["ID"])
     match = re.search(r"^##reference=(.*)$", vcf.raw_header, re.MULTILINE)
@@ -207,7 +212,7 @@ def _header(path: Path, vcf: Any) -> VcfHeader:
         seen: set[str] = set()
         dups = sorted({s for s in samples if s in seen or seen.add(s)})  # type: ignore[func-returns-value]
         raise VcfFormatError(f"{path}: duplicate sample ids in the #CHROM line: {', '.join(dups)}")
-    return VcfHeader(path, samples, tuple(contigs), reference, info, frozenset(formats))
+    return VcfHeader(path, samples, tuple(contigs), reference, info, frozenset(formats), descriptions)
 
 
 def _format(record: Any, name: str) -> npt.NDArray[Any] | None:
