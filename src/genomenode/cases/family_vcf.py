@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +26,23 @@ from genomenode.ingest.build import FileBuilder, FileLayout
 from genomenode.ingest.vcf import VcfHeader, iter_records, read_header
 
 MISSING = -1
-VARIANT_COLUMNS = ("chrom", "pos", "ref", "alt", "variant_rsid", "variant_qual", "variant_filter", "variant_info")
+VARIANT_SCHEMA = pa.schema(
+    [
+        ("chrom", pa.string()),
+        ("pos", pa.int32()),
+        ("ref", pa.string()),
+        ("alt", pa.string()),
+        ("variant_rsid", pa.string()),
+        ("variant_qual", pa.float32()),
+        ("variant_filter", pa.string()),
+        ("variant_info", pa.string()),
+        ("source_pos", pa.int32()),  # the record as written, which CSQ/BCSQ/ANN annotations refer to
+        ("source_ref", pa.string()),
+        ("source_alts", pa.string()),
+        ("source_allele", pa.int8()),
+    ]
+)
+VARIANT_COLUMNS = tuple(VARIANT_SCHEMA.names)
 
 
 @dataclass(frozen=True)
@@ -33,13 +50,18 @@ class FamilyVariants:
     """The alleles any family member carries (or has a no-call at), as columns.
 
     `genotypes[i, j]` is the number of copies of allele i's ALT that member j carries (0, 1, 2;
-    MISSING for a no-call); the quality matrices use -1 for a missing value.
+    MISSING for a no-call); `alleles[i, j]` the call itself relative to that ALT (0 ref, 1 this
+    ALT, 2 another ALT, -1 missing, -2 absent: a haploid call); the quality matrices use -1 for a
+    missing value. Cohort counts are over the VCF's other samples (the family left out).
     """
 
     assembly: Assembly
     members: tuple[str, ...]
     variants: pa.Table  # VARIANT_COLUMNS, one row per allele, in genome order
     genotypes: npt.NDArray[np.int8]
+    alleles: npt.NDArray[np.int8]  # alleles × members × 2
+    cohort_ac: npt.NDArray[np.int32]
+    cohort_an: npt.NDArray[np.int32]
     gq: npt.NDArray[np.int32]
     dp: npt.NDArray[np.int32]
     ad: npt.NDArray[np.int32]  # alleles × members × (ref, alt) reads
@@ -103,46 +125,63 @@ def read_family_vcf(
     wanted = np.array([column_of[m] for m in members], np.int32)
     counter = (lambda rec: on_record(rec.index)) if on_record is not None else None
     pieces = [
-        _dense(tables.variants, tables.calls, wanted)
+        _dense(tables.variants, tables.calls, tables.site_counts, wanted)
         for tables in FileBuilder(header, layout).build(iter_records(path, header), on_record=counter)
     ]
-    pieces = [p for p in pieces if p[0].num_rows]
-    if not pieces:
-        empty = _empty(len(members))
-        return FamilyVariants(
-            assembly, tuple(members), *empty, info_descriptions=header.info_descriptions, source=str(path)
-        )
-    variants = pa.concat_tables([p[0] for p in pieces])
+    pieces = [p for p in pieces if p.variants.num_rows] or [_empty(len(members))]
+
+    def joined(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in pieces])
+
     return FamilyVariants(
         assembly,
         tuple(members),
-        variants,
-        np.concatenate([p[1] for p in pieces]),
-        np.concatenate([p[2] for p in pieces]),
-        np.concatenate([p[3] for p in pieces]),
-        np.concatenate([p[4] for p in pieces]),
+        pa.concat_tables([p.variants for p in pieces]),
+        genotypes=joined("genotypes"),
+        alleles=joined("alleles"),
+        cohort_ac=joined("cohort_ac"),
+        cohort_an=joined("cohort_an"),
+        gq=joined("gq"),
+        dp=joined("dp"),
+        ad=joined("ad"),
         info_descriptions=header.info_descriptions,
         source=str(path),
     )
 
 
-Dense = tuple[pa.Table, npt.NDArray[np.int8], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]
+@dataclass(frozen=True)
+class _Dense:
+    variants: pa.Table
+    genotypes: npt.NDArray[np.int8]
+    alleles: npt.NDArray[np.int8]
+    cohort_ac: npt.NDArray[np.int32]
+    cohort_an: npt.NDArray[np.int32]
+    gq: npt.NDArray[np.int32]
+    dp: npt.NDArray[np.int32]
+    ad: npt.NDArray[np.int32]
 
 
-def _empty(m: int) -> Dense:
-    table = pa.table({c: pa.array([], pa.string()) for c in VARIANT_COLUMNS})
-    return (
+def _empty(m: int) -> _Dense:
+    table = VARIANT_SCHEMA.empty_table()
+    none = np.zeros(0, np.int32)
+    return _Dense(
         table,
         np.zeros((0, m), np.int8),
+        np.zeros((0, m, 2), np.int8),
+        none,
+        none,
         np.zeros((0, m), np.int32),
         np.zeros((0, m), np.int32),
         np.zeros((0, m, 2), np.int32),
     )
 
 
-def _dense(variants: pa.Table, calls: pa.Table, wanted: Sequence[int] | npt.NDArray[np.int32]) -> Dense:
+def _dense(
+    variants: pa.Table, calls: pa.Table, sites: pa.Table, wanted: Sequence[int] | npt.NDArray[np.int32]
+) -> _Dense:
     """One chromosome's sparse calls of the `wanted` VCF columns as dense family matrices, keeping
-    the alleles at least one of them carries or has a no-call at."""
+    the alleles at least one of them carries or has a no-call at; the file's other samples give
+    the cohort counts (the builder's site counts less the family's own alleles)."""
     m = len(wanted)
     n = variants.num_rows
     member_of = np.full(max(int(np.max(wanted)) + 1, 1), -1, np.int64)
@@ -156,10 +195,11 @@ def _dense(variants: pa.Table, calls: pa.Table, wanted: Sequence[int] | npt.NDAr
     col = member_of[rows["sample"].to_numpy()]
     a1 = rows["call_allele1"].to_numpy()
     a2 = rows["call_allele2"].to_numpy()
-    copies = (a1 == 1).astype(np.int8) + (a2 == 1).astype(np.int8)
-    copies[(a1 == -1) | (a2 == -1)] = MISSING
-    genotypes = np.zeros((n, m), np.int8)
-    genotypes[row, col] = copies
+    alleles = np.zeros((n, m, 2), np.int8)  # no row: hom-ref, as a variant-only VCF means
+    alleles[row, col, 0] = a1
+    alleles[row, col, 1] = a2
+    genotypes = (alleles == 1).sum(axis=2, dtype=np.int8)
+    genotypes[(alleles == -1).any(axis=2)] = MISSING
     gq = np.full((n, m), -1, np.int32)
     dp = np.full((n, m), -1, np.int32)
     ad = np.full((n, m, 2), -1, np.int32)
@@ -167,8 +207,21 @@ def _dense(variants: pa.Table, calls: pa.Table, wanted: Sequence[int] | npt.NDAr
     dp[row, col] = rows["call_dp"].to_numpy()
     ad[row, col, 0] = rows["call_ad_ref"].to_numpy()
     ad[row, col, 1] = rows["call_ad_alt"].to_numpy()
-    keep = np.zeros(n, np.bool_)
-    keep[row[copies != 0]] = True
-    index = np.flatnonzero(keep)
-    table = variants.select(list(VARIANT_COLUMNS)).take(pa.array(index))
-    return table, genotypes[index], gq[index], dp[index], ad[index]
+    site_ac = np.zeros(n, np.int64)
+    site_an = np.zeros(n, np.int64)
+    site_row = sites["ref"].combine_chunks().indices.to_numpy().astype(np.int64)
+    np.add.at(site_ac, site_row, sites["ac"].to_numpy())
+    np.add.at(site_an, site_row, sites["an"].to_numpy())
+    cohort_ac = np.maximum(site_ac - np.maximum(genotypes, 0).sum(axis=1), 0).astype(np.int32)
+    cohort_an = np.maximum(site_an - (alleles >= 0).sum(axis=(1, 2)), 0).astype(np.int32)
+    keep = np.flatnonzero((genotypes != 0).any(axis=1))
+    return _Dense(
+        variants.select(list(VARIANT_COLUMNS)).take(pa.array(keep)).cast(VARIANT_SCHEMA),
+        genotypes[keep],
+        alleles[keep],
+        cohort_ac[keep],
+        cohort_an[keep],
+        gq[keep],
+        dp[keep],
+        ad[keep],
+    )

@@ -27,6 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from genomenode.cli.case import install as install_case
 from genomenode.cli.federation import install as install_federation
 from genomenode.cli.sharing import TokenFile, caller_from_token
 from genomenode.cli.sharing import install as install_sharing
@@ -350,6 +351,7 @@ def _floor(ctx: typer.Context, q: Any, token_file: Path | None, dataset: str | N
 
 install_sharing(app)
 install_federation(app)
+install_case(app)
 
 
 def run() -> None:

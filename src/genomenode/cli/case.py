@@ -1,0 +1,117 @@
+"""`genomenode case analyse`: rare-disease candidates for one family, ranked and explained."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from genomenode.domain.assembly import Assembly
+from genomenode.errors import GenomenodeError
+
+case_app = typer.Typer(help="Rare-disease cases: ranked, explained candidate variants.", no_args_is_help=True)
+err = Console(stderr=True)
+
+TSV_COLUMNS = ("rank", "gene", "chrom", "pos", "ref", "alt", "inheritance", "score", "reasons")
+TSV_EXTRA = ("consequence", "hgvs", "max_af", "acmg", "genotypes")
+
+
+class CaseFormat(StrEnum):
+    tsv = "tsv"
+    json = "json"
+
+
+class PanelLevel(StrEnum):
+    green = "green"
+    amber = "amber"
+    red = "red"
+
+
+@case_app.command("analyse")
+def analyse(
+    vcf: Annotated[
+        Path, typer.Option("--vcf", help="The family's VCF/BCF (bgzipped or plain), one column per member.")
+    ],
+    hpo: Annotated[
+        str, typer.Option("--hpo", help="The proband's HPO terms, comma-separated (HP:0001156,HP:0000486).")
+    ] = "",
+    ped: Annotated[
+        Path | None,
+        typer.Option("--ped", help="PED file, or a Phenopacket v2 Family (.json); without it: the proband alone."),
+    ] = None,
+    proband: Annotated[
+        str | None, typer.Option("--proband", help="The index case [default: the affected member of the family].")
+    ] = None,
+    assembly: Annotated[
+        Assembly | None, typer.Option("--assembly", help="GRCh38 or GRCh37 [default: from the VCF's contig lengths].")
+    ] = None,
+    output_format: Annotated[CaseFormat, typer.Option("--format", help="tsv (a row per variant) or json.")] = (
+        CaseFormat.tsv
+    ),
+    panel: Annotated[
+        Path | None, typer.Option("--panel", help="Restrict to a PanelApp gene panel (TSV download or API JSON).")
+    ] = None,
+    panel_level: Annotated[
+        PanelLevel, typer.Option("--panel-level", help="Lowest panel confidence kept.")
+    ] = PanelLevel.green,
+    min_gq: Annotated[int, typer.Option("--min-gq", help="Genotype quality at least.")] = 20,
+    min_dp: Annotated[int, typer.Option("--min-dp", help="Read depth at least.")] = 10,
+    max_af_dominant: Annotated[
+        float, typer.Option("--max-af-dominant", help="Population frequency cap for de novo and dominant modes.")
+    ] = 0.001,
+    max_af_recessive: Annotated[
+        float, typer.Option("--max-af-recessive", help="Cap for recessive, compound het, X-linked, mitochondrial.")
+    ] = 0.01,
+) -> None:
+    """Rank a family's variants by inheritance, consequence, rarity and phenotype; no database needed."""
+    from genomenode.cases.oneshot import analyse_vcf
+    from genomenode.interpret.raredisease.inheritance import Mode
+    from genomenode.interpret.raredisease.panels import Confidence
+    from genomenode.interpret.raredisease.quality import QualityFilter
+    from genomenode.interpret.raredisease.scores import RankingOptions
+
+    dominant = (Mode.DE_NOVO, Mode.AUTOSOMAL_DOMINANT)
+    caps = {m: (max_af_dominant if m in dominant else max_af_recessive) for m in Mode}
+    try:
+        result = analyse_vcf(
+            vcf,
+            ped=ped,
+            proband=proband,
+            hpo=[t for t in hpo.split(",") if t.strip()],
+            assembly=assembly,
+            panel=panel,
+            panel_confidence=Confidence[panel_level.name.upper()],
+            quality=QualityFilter(min_gq=min_gq, min_dp=min_dp),
+            ranking=RankingOptions(max_af=caps),
+        )
+    except GenomenodeError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    err.print(
+        f"{result.proband}: {result.family}, {result.counts['alleles']:,} alleles, "
+        f"{result.counts['candidate_genes']} candidate genes"
+    )
+    if output_format is CaseFormat.json:
+        json.dump(result.as_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow((*TSV_COLUMNS, *TSV_EXTRA))
+    for c in result.candidates:
+        row = c.as_dict()
+        row["reasons"] = "; ".join(c.reasons)
+        row["acmg"] = ",".join(k.split(" ", 1)[0] for k in c.acmg)
+        row["genotypes"] = ",".join(f"{m}={g}" for m, g in c.genotypes.items())
+        row["max_af"] = "" if c.max_af is None else f"{c.max_af:.3g}"
+        row["hgvs"] = c.hgvs or ""
+        writer.writerow([row[k] for k in (*TSV_COLUMNS, *TSV_EXTRA)])
+
+
+def install(app: typer.Typer) -> None:
+    app.add_typer(case_app, name="case")
