@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -294,6 +295,7 @@ def serve(
     import os
 
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from genomenode.api.app import create_app
 
@@ -305,7 +307,27 @@ def serve(
     # each worker process builds its app from the environment: hand it the settings given here
     os.environ["GENOMENODE_DATA_DIR"] = str(settings.data_dir)
     create_app(settings)  # refuse unsafe settings or a bad peers file here, before forking
-    uvicorn.run("genomenode.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    config = uvicorn.Config(
+        "genomenode.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made as uvicorn's own `bind_socket` does but with its protocol
+    named: asyncio sets TCP_NODELAY only on connections accepted from a socket whose `proto` is
+    IPPROTO_TCP, and uvicorn's has 0, so every keep-alive answer waited ~40 ms for a delayed ACK
+    (measured: /health 44 ms with `--workers 2`, 1.5 ms with one process)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command()
