@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from genomenode.cases.oneshot import analyse_vcf
 from genomenode.cli.main import app
 from genomenode.errors import CaseError
+from genomenode.simulate.family import Planted, write_family
 from genomenode.store.hpo import Hpo
 from genomenode.store.hpo_annotations import annotations_path, load_annotations
-from tests.cases.family import Planted, write_family
 
 DRAVET = "OMIM:607208"  # Dravet syndrome, SCN1A
 

@@ -113,5 +113,21 @@ def analyse(
         writer.writerow([row[k] for k in (*TSV_COLUMNS, *TSV_EXTRA)])
 
 
+@case_app.command("example")
+def example(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write family.vcf.gz, family.ped and hpo.txt into.")],
+) -> None:
+    """Write a small synthetic trio (a child with Dravet syndrome's features) to try `case analyse` on."""
+    from genomenode.cases.knowledge import hpo as load_ontology
+    from genomenode.simulate.family import EXAMPLE_DISEASE, write_example
+    from genomenode.store.hpo_annotations import annotations_path, load_annotations
+
+    ontology = load_ontology()
+    terms = load_annotations(annotations_path()).disease_terms[EXAMPLE_DISEASE]
+    phenotype = [t for t in terms if "HP:0000118" in ontology.ancestors(t)][:8]
+    vcf, ped, hpo = write_example(out, phenotype)
+    err.print(f"wrote {vcf}, {ped} and {hpo} (the child's HPO terms)")
+
+
 def install(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")

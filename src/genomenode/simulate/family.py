@@ -1,4 +1,5 @@
-"""Generated family VCFs for the case tests: real gene coordinates, planted genotypes, a PED.
+"""Small synthetic families for `genomenode case example` and the case tests: real gene
+coordinates, planted genotypes, a PED.
 
 Positions come from the installed gene models (a coding base in the middle of each gene's CDS), so
 the coarse classes and the phenotype genes are the real ones; REF/ALT bases are written, not read
@@ -8,6 +9,7 @@ genes, so the trio's Mendelian error rate is that of a real trio, not of a handf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from genomenode.ingest.vcf_writer import write_vcf
 from genomenode.store.transcripts import feature_table
 
 MEMBERS = ("child", "father", "mother")
+EXAMPLE_DISEASE = "OMIM:607208"  # Dravet syndrome: a de novo SCN1A variant in a child with seizures
 CSQ_FORMAT = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp|LoF|pLI"
 
 
@@ -90,3 +93,22 @@ def write_family(
 def _call(gt: str) -> str:
     ad = {"0/0": "30,0", "0/1": "15,15", "1/1": "0,30", "./.": ".,."}[gt]
     return f"{gt}:99:30:{ad}"
+
+
+EXAMPLE = [
+    Planted("SCN1A", ("0/1", "0/0", "0/0"), csq="stop_gained|HIGH|ENSP00000303540.4:p.Arg1407Ter|HC|1.00"),
+    Planted("FBN1", ("0/1", "0/1", "0/0")),  # inherited from the unaffected father
+    Planted("CFTR", ("1/1", "0/1", "0/1")),  # a recessive homozygote
+    Planted("USH2A", ("0/1", "0/1", "0/0")),  # a compound het, paternal ...
+    Planted("USH2A", ("0/1", "0/0", "0/1"), offset=30),  # ... and maternal
+    Planted("TTN", ("0/1", "0/0", "0/0"), offset=-12),  # another de novo, in a gene of another phenotype
+]
+
+
+def write_example(directory: Path, disease_terms: Sequence[str]) -> tuple[Path, Path, Path]:
+    """family.vcf.gz, family.ped and hpo.txt (the child's terms, comma-separated) in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    vcf, ped = write_family(directory, EXAMPLE)
+    hpo = directory / "hpo.txt"
+    hpo.write_text(",".join(disease_terms) + "\n")
+    return vcf, ped, hpo
