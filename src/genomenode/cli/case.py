@@ -25,6 +25,7 @@ TSV_EXTRA = ("consequence", "hgvs", "max_af", "acmg", "genotypes")
 class CaseFormat(StrEnum):
     tsv = "tsv"
     json = "json"
+    html = "html"
 
 
 class PanelLevel(StrEnum):
@@ -51,9 +52,12 @@ def analyse(
     assembly: Annotated[
         Assembly | None, typer.Option("--assembly", help="GRCh38 or GRCh37 [default: from the VCF's contig lengths].")
     ] = None,
-    output_format: Annotated[CaseFormat, typer.Option("--format", help="tsv (a row per variant) or json.")] = (
-        CaseFormat.tsv
-    ),
+    output_format: Annotated[
+        CaseFormat,
+        typer.Option(
+            "--format", help="tsv (a row per variant), json, or html (a self-contained page to read or print)."
+        ),
+    ] = CaseFormat.tsv,
     panel: Annotated[
         Path | None, typer.Option("--panel", help="Restrict to a PanelApp gene panel (TSV download or API JSON).")
     ] = None,
@@ -97,6 +101,15 @@ def analyse(
         f"{result.proband}: {result.family}, {result.counts['alleles']:,} alleles, "
         f"{result.counts['candidate_genes']} candidate genes"
     )
+    if output_format is CaseFormat.html:
+        from datetime import UTC, datetime
+
+        from genomenode.cases.knowledge import hpo as load_ontology
+        from genomenode.cases.report_html import render_html
+
+        names = load_ontology().names if result.hpo else None
+        sys.stdout.write(render_html(result.as_dict(), term_names=names, generated=datetime.now(UTC)))
+        return
     if output_format is CaseFormat.json:
         json.dump(result.as_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
