@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from genomenode.errors import BeaconRequestError
+from genomenode.domain.protein_change import parse_protein_change
+from genomenode.errors import BeaconRequestError, InvalidVariantError
 
 API_VERSION = "v2.1.1"  # the spec release whose schemas the responses follow (docs/decisions/0004)
 MAX_LIMIT = 1000  # records per page; `limit=0` asks for "the maximum the beacon allows", this
@@ -325,7 +326,10 @@ def _variant_query(p: dict[str, Any]) -> VariantQuery:
 
 def _check_shape(q: VariantQuery) -> None:
     """The combinations the spec defines; anything else is named, with the forms that work."""
-    if q.empty or q.kind in ("gene", "aminoacid", "hgvs"):
+    if q.kind == "aminoacid":
+        _check_aminoacid(q)
+        return
+    if q.empty or q.kind in ("gene", "hgvs"):
         return
     forms = (
         "sequence: referenceName, start, alternateBases (referenceBases optional); "
@@ -344,6 +348,26 @@ def _check_shape(q: VariantQuery) -> None:
         raise BeaconRequestError(f"a sequence query needs alternateBases (or variantType) ({forms})")
     if q.min_length is not None and q.max_length is not None and q.min_length > q.max_length:
         raise BeaconRequestError("variantMinLength is greater than variantMaxLength")
+
+
+def _check_aminoacid(q: VariantQuery) -> None:
+    """aminoacidChange names a change in the protein of `geneId` (docs.genomebeacons.org: with geneId)."""
+    value = q.amino_acid_change
+    assert value is not None
+    if q.gene_id is None:
+        raise BeaconRequestError(
+            f"aminoacidChange {value!r} needs geneId, the gene whose protein it changes "
+            "(geneId=BRAF&aminoacidChange=V600E)"
+        )
+    if q.reference_name is not None or q.start or q.end:
+        raise BeaconRequestError(
+            "aminoacidChange goes with geneId, not with referenceName/start/end; "
+            "ask by geneId and aminoacidChange, or by coordinates"
+        )
+    try:
+        parse_protein_change(value)
+    except InvalidVariantError as e:
+        raise BeaconRequestError(f"aminoacidChange: {e}") from None
 
 
 def _coordinates(value: Any, name: str, *, minimum: int) -> tuple[int, ...]:

@@ -58,11 +58,16 @@ def returned_granularity(request: BeaconRequest, sets: list[ResultSet]) -> Granu
     return request.granularity.at_most(allowed)
 
 
-def response(identity: BeaconIdentity, request: BeaconRequest, sets: list[ResultSet]) -> dict[str, Any]:
-    """The boolean, count or result-sets response for these datasets' answers."""
+def response(
+    identity: BeaconIdentity, request: BeaconRequest, sets: list[ResultSet], *, info: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The boolean, count or result-sets response for these datasets' answers; `info`: the
+    response's `info` (every response kind allows it), e.g. `{"warnings": [...]}`."""
     returned = returned_granularity(request, sets)
     exists = any(s.exists for s in sets)
     out: dict[str, Any] = {"meta": meta(identity, request, returned), "responseSummary": {"exists": exists}}
+    if info:
+        out["info"] = info
     if returned is Granularity.BOOLEAN:
         return out
     counted = [s for s in sets if s.count is not None and s.granularity.rank >= Granularity.COUNT.rank]

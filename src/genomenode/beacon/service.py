@@ -23,6 +23,7 @@ from genomenode.access.disclosure import suppress_small_counts
 from genomenode.access.duo import load_duo
 from genomenode.access.gate import AccessControl
 from genomenode.beacon import framework, records, responses
+from genomenode.beacon.aminoacid import ProteinMatches, protein_matches
 from genomenode.beacon.budget import NEGLIGIBLE, Ledger, disclosure_cost, spend
 from genomenode.beacon.filters import (
     check_filters,
@@ -34,12 +35,13 @@ from genomenode.beacon.filters import (
 from genomenode.beacon.framework import BeaconIdentity
 from genomenode.beacon.request import BeaconRequest, Granularity, VariantQuery
 from genomenode.beacon.responses import ResultSet
-from genomenode.beacon.variants import plan, record_bases, select, variant_type
+from genomenode.beacon.variants import VariantSearch, plan, record_bases, select, variant_type
 from genomenode.catalog import models as m
 from genomenode.catalog import sharing
 from genomenode.catalog.beacon_ledger import CatalogLedger
 from genomenode.catalog.phenotypes import subject_annotations
 from genomenode.domain.assembly import Assembly, refseq_accessions
+from genomenode.domain.protein_change import parse_protein_change
 from genomenode.domain.variant import Region
 from genomenode.errors import BeaconRequestError, NotFoundError, UnknownGeneError
 from genomenode.query.service import NodeQueries
@@ -162,7 +164,13 @@ class BeaconService:
         cells = self.queries.variant_cells(
             assembly=assembly.value, chrom=search.chrom, positions=search.positions, region=search.region
         )
-        matched = cells.filter(pa.array(select(cells, search))) if cells.num_rows else cells
+        keep = select(cells, search)
+        protein = self._protein_matches(assembly, search) if query.kind == "aminoacid" else None
+        if protein is not None and cells.num_rows:  # from here on, the same path as any other query
+            keep &= pc.is_in(_allele_ids(cells), pa.array(sorted(protein.alleles), pa.string())).to_numpy(
+                zero_copy_only=False
+            )
+        matched = cells.filter(pa.array(keep)) if cells.num_rows else cells
         carried_by_chosen = None
         if hpo is not None and matched.num_rows:
             chosen = self._chosen(caller, filters, hpo, person)
@@ -177,8 +185,25 @@ class BeaconService:
         floor = self.gate.settings.small_count_floor
         if floor > 1 and matched.num_rows and not all(v.exact for v in views):
             matched = suppress_small_counts(matched, floor=floor, exact_scopes=[v.name for v in views if v.exact])
-        sets = [self._variant_set(v, matched, request, assembly, only=carried_by_chosen) for v in views]
-        return responses.response(self.identity, request, sets)
+        attributes = {k: hit.molecular_attributes() for k, hit in protein.alleles.items()} if protein else None
+        sets = [
+            self._variant_set(v, matched, request, assembly, only=carried_by_chosen, attributes=attributes)
+            for v in views
+        ]
+        warnings = (
+            protein.warnings(gene=search.gene or "", chrom=search.chrom, assembly=assembly.value) if protein else []
+        )
+        return responses.response(self.identity, request, sets, info={"warnings": warnings} if warnings else None)
+
+    def _protein_matches(self, assembly: Assembly, search: VariantSearch) -> ProteinMatches:
+        """Alleles in the gene's span whose stored annotation gives the asked protein change (beacon.aminoacid)."""
+        query = search.query
+        assert query.amino_acid_change is not None and query.gene_id is not None and search.region is not None
+        change = parse_protein_change(query.amino_acid_change)  # checked when the request was read
+        groups = self.queries.annotated_alleles(
+            assembly=assembly.value, region=search.region, info_contains=[str(change.position)]
+        )
+        return protein_matches(groups, chrom=search.chrom, gene=query.gene_id, change=change)
 
     def _chosen(self, caller: policy.Caller, filters: list[Any], hpo: Any, person: str | None) -> set[int]:
         """Subjects matching the filters, narrowed to `person` when the caller may see them (audited)."""
@@ -260,7 +285,8 @@ class BeaconService:
         return {sample: people[sample] for sample in samples if sample in people}
 
     def _assembly(self, query: VariantQuery, views: Sequence[_DatasetView]) -> Assembly:
-        search = plan(query, gene_region=Region("chr1", 1, 1)) if query.kind == "gene" else plan(query)
+        genic = query.kind in ("gene", "aminoacid")
+        search = plan(query, gene_region=Region("chr1", 1, 1)) if genic else plan(query)
         if search.assembly is not None:
             return search.assembly
         held = sorted({v.assembly for v in views})
@@ -271,7 +297,7 @@ class BeaconService:
         return held[0] if held else Assembly.GRCh38
 
     def _gene_region(self, assembly: Assembly, query: VariantQuery) -> Region | None:
-        if query.kind != "gene" or query.gene_id is None:
+        if query.kind not in ("gene", "aminoacid") or query.gene_id is None:
             return None
         try:
             return self.queries.gene_region(assembly.value, query.gene_id)
@@ -286,8 +312,10 @@ class BeaconService:
         assembly: Assembly,
         *,
         only: set[str] | None = None,
+        attributes: dict[str, dict[str, Any]] | None = None,
     ) -> ResultSet:
-        """One dataset's answer; `only`: the `<dataset>:<allele>` keys that count (filtered queries)."""
+        """One dataset's answer; `only`: the `<dataset>:<allele>` keys that count (filtered queries);
+        `attributes`: allele id → the molecularAttributes its records carry (aminoacidChange hits)."""
         mine = matched.filter(pc.equal(matched["scope"], view.name)) if matched.num_rows else matched
         overall = mine.filter(pc.equal(mine["stratum"], "all")) if mine.num_rows else mine
         if only is not None and overall.num_rows:
@@ -302,7 +330,7 @@ class BeaconService:
         results: list[dict[str, Any]] = []
         if granted is Granularity.RECORD and count:
             page = overall.slice(request.offset, request.page_limit)
-            results = _variant_records(page, mine, view, assembly, self.identity)
+            results = _variant_records(page, mine, view, assembly, self.identity, attributes or {})
         return ResultSet(
             id=view.name,
             exists=count > 0,
@@ -480,10 +508,16 @@ def _query_for_id(variant_id: str) -> VariantQuery:
 
 
 def _variant_records(
-    page: pa.Table, cells: pa.Table, view: _DatasetView, assembly: Assembly, identity: BeaconIdentity
+    page: pa.Table,
+    cells: pa.Table,
+    view: _DatasetView,
+    assembly: Assembly,
+    identity: BeaconIdentity,
+    attributes: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Records for the alleles on `page`, each with its frequencies in this dataset (all and per
-    population) as far as suppression lets them be shown."""
+    population) as far as suppression lets them be shown, and `attributes` (allele id → molecular
+    attributes) where it names the allele."""
     by_allele: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
     populations = cells.filter(pc.is_in(cells["stratum"], pa.array(["all", "population"])))
     for row in populations.to_pylist():
@@ -513,6 +547,8 @@ def _variant_records(
         }
         if r.get("rsid"):
             record["identifiers"] = {"variantAlternativeIds": [{"id": f"dbSNP:{r['rsid']}", "label": r["rsid"]}]}
+        if record["variantInternalId"] in attributes:
+            record["molecularAttributes"] = attributes[record["variantInternalId"]]
         if frequencies:
             record["frequencyInPopulations"] = [
                 {

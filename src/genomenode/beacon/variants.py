@@ -11,7 +11,9 @@ Query kinds (docs.genomebeacons.org, "Genomic variant queries"):
 * range: start + end: every allele whose reference span overlaps [start, end), optionally only
   those of a `variantType`, with given bases, or within variantMin/MaxLength;
 * bracket: start=[a, b], end=[c, d]: alleles starting within [a, b] and ending within [c, d];
-* geneId: a range over the gene's GENCODE span (the node's gene models).
+* geneId: a range over the gene's GENCODE span (the node's gene models);
+* geneId + aminoacidChange: the alleles in that span whose protein annotation, as the submitting
+  centre's VEP, bcftools csq or snpEff wrote it, gives that change in that gene (beacon.aminoacid).
 
 Lengths (variantMin/MaxLength) are the length of the change: the reference length for SNVs and
 MNVs, |len(ref) − len(alt)| for insertions and deletions.
@@ -115,20 +117,16 @@ class VariantSearch:
 
 def plan(query: VariantQuery, *, gene_region: Region | None = None) -> VariantSearch:
     """Where the request's alleles can be. `gene_region`: the span of `query.gene_id`, looked up by
-    the caller (the gene models need an assembly)."""
+    the caller (the gene models need an assembly). An aminoacidChange query reads the gene's span;
+    which alleles there carry the change is decided from their annotation (beacon.aminoacid)."""
     assembly = _assembly(query.assembly)
     if query.variant_type is not None:
         _variant_kind(query.variant_type)
-    if query.kind == "aminoacid":
-        raise BeaconRequestError(
-            "aminoacidChange: this node's variants carry no protein annotation yet; "
-            "ask by referenceName/start/end or geneId"
-        )
     if query.kind == "hgvs":
         raise BeaconRequestError(
             "genomicAlleleShortForm (HGVS) queries are not supported; ask by referenceName, start and bases"
         )
-    if query.kind == "gene":
+    if query.kind in ("gene", "aminoacid"):
         if gene_region is None:
             raise BeaconRequestError(f"geneId {query.gene_id!r}: no such gene in the node's gene models")
         return VariantSearch(assembly, gene_region.chrom, region=gene_region, query=query, gene=query.gene_id)

@@ -40,7 +40,7 @@ from genomenode.pipeline.archive_sweep import ERASING, sweep_archive
 from genomenode.pipeline.restats import exclusion_group_of, file_id_of, recompute_stats, store_file_rows
 from genomenode.store.exclusion import exclusion_tables
 from genomenode.store.lock import write_lock
-from genomenode.store.parquet import PartInfo, write_part
+from genomenode.store.parquet import PartInfo, annotation_headers, annotation_metadata, write_part
 
 
 @dataclass(frozen=True)
@@ -235,9 +235,17 @@ def _rewrite_parts(
                     )
                     new = _without_person(con, paths, share_sites, share_cov, t.sample, dropped)
                     name = f"{run_id:08d}-{t.file_id:08d}-e{t.sample}"
+                    # the file's annotation header stays with its alleles (store.parquet.ANNOTATIONS_KEY)
+                    annotations = {k: v for p in paths["variants"] for k, v in annotation_headers(p).items()}
                     for table, data in new.items():
                         part = write_part(
-                            root, table=table, assembly=t.assembly.value, chrom=chrom, name=name, data=data
+                            root,
+                            table=table,
+                            assembly=t.assembly.value,
+                            chrom=chrom,
+                            name=name,
+                            data=data,
+                            metadata=annotation_metadata(annotations) if table == "variants" else None,
                         )
                         written.append(part)
                         part_dataset[part.path] = t.dataset_id

@@ -33,6 +33,7 @@ from genomenode.catalog import phenotypes, sharing
 from genomenode.catalog import repository as repo
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
 from genomenode.domain.assembly import Assembly, assembly_evidence, resolve_assembly
+from genomenode.domain.consequence import annotation_fields
 from genomenode.domain.samples import SampleRecord
 from genomenode.errors import (
     DuplicateSampleError,
@@ -51,7 +52,7 @@ from genomenode.pipeline.restats import file_id_of, recompute_stats, store_file_
 from genomenode.settings import Settings
 from genomenode.store.hpo import hpo_path, load_hpo
 from genomenode.store.lock import write_lock
-from genomenode.store.parquet import PartInfo, collect_garbage, write_part
+from genomenode.store.parquet import PartInfo, annotation_metadata, collect_garbage, write_part
 
 Progress = Callable[[str, int, int | None], None]
 GRACE_SECONDS = 600.0  # superseded parts stay readable this long for queries already running
@@ -514,6 +515,8 @@ def _build_piece(job: _Job, parts: list[PartInfo] | None = None) -> tuple[list[P
     )
     out = parts if parts is not None else []
     reference = ReferenceGenome(job.reference) if job.reference else None
+    # what the file's CSQ/BCSQ/ANN values mean travels with its alleles (Beacon's aminoacidChange reads it)
+    annotations = annotation_metadata(annotation_fields(plan.header.info_descriptions))
     try:
         builder = FileBuilder(plan.header, layout, fetch=reference.fetch if reference else None)
         for tables in builder.build(iter_records(plan.path, plan.header, regions=job.regions)):
@@ -522,7 +525,13 @@ def _build_piece(job: _Job, parts: list[PartInfo] | None = None) -> tuple[list[P
                 # recorded as soon as it exists, so a failure later in this file still removes it
                 out.append(
                     write_part(
-                        job.root, table=table, assembly=job.assembly.value, chrom=tables.chrom, name=job.name, data=data
+                        job.root,
+                        table=table,
+                        assembly=job.assembly.value,
+                        chrom=tables.chrom,
+                        name=job.name,
+                        data=data,
+                        metadata=annotations if table == "variants" else None,
                     )
                 )
     finally:

@@ -24,6 +24,7 @@ from genomenode.catalog.database import catalog_url, open_catalog, session_facto
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import Region, Variant, parse_variant
 from genomenode.errors import InputError, NotFoundError
+from genomenode.query.annotations import AnnotatedAlleles, annotated_alleles
 from genomenode.query.frequencies import (
     BY_CHOICES,
     FrequencyRow,
@@ -71,6 +72,7 @@ class _CatalogState:
     datasets: list[repo.DatasetSummary]
     stats_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variant_stats parts
     calls_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live calls parts
+    variants_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variants parts
 
 
 class NodeQueries:
@@ -104,11 +106,13 @@ class NodeQueries:
         if state is not None and state.version == version:
             return state
         with self.Session() as s:
-            files: dict[str, dict[tuple[str, str], list[Path]]] = {"variant_stats": {}, "calls": {}}
+            files: dict[str, dict[tuple[str, str], list[Path]]] = {"variant_stats": {}, "calls": {}, "variants": {}}
             for table, by_chrom in files.items():
                 for f in repo.live_store_files(s, table_name=table):
                     by_chrom.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)
-            state = _CatalogState(version, repo.list_datasets(s), files["variant_stats"], files["calls"])
+            state = _CatalogState(
+                version, repo.list_datasets(s), files["variant_stats"], files["calls"], files["variants"]
+            )
         with self._lock:
             self._state = state
         return state
@@ -261,6 +265,16 @@ class NodeQueries:
                     self._carriers_kept[(*scope, at)] = carriers.slice(lo, hi - lo)
             while len(self._carriers_kept) > _KEPT_POSITIONS:
                 self._carriers_kept.popitem(last=False)
+
+    def annotated_alleles(
+        self, *, assembly: str, region: Region, info_contains: Sequence[str] = ()
+    ) -> list[AnnotatedAlleles]:
+        """The stored alleles in `region` with their INFO (`variant_info`) and the header descriptions
+        of the VEP CSQ / bcftools BCSQ / snpEff ANN fields their files carried, read from the live
+        `variants` parts of annotated files (query.annotations); what Beacon's aminoacidChange parses.
+        No entry at all: no file on the chromosome carried an annotation header."""
+        files = self._current().variants_files.get((assembly, region.chrom), [])
+        return annotated_alleles(self._duckdb.cursor(), files, region, info_contains=info_contains)
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)

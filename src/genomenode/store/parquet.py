@@ -9,9 +9,10 @@ the write lock by `collect_garbage`. Files are plain Parquet that Spark or DuckD
 from __future__ import annotations
 
 import functools
+import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ ROW_GROUP_ROWS = 64 * 1024  # a region query reads only the row groups whose pos
 # small row groups mean one lookup decompresses ~8k-16k rows (16k calls rows: 0.4 ms, 64k: 1.2 ms)
 ROW_GROUP_ROWS_BY_TABLE = {"variant_stats": 8 * 1024, "calls": 16 * 1024}
 MAX_REF_LEN_KEY = b"genomenode.max_ref_len"  # how far left a region query must look for overlapping REFs
+# variants parts: JSON {INFO key: header Description} of the file's VEP CSQ / bcftools BCSQ / snpEff
+# ANN fields, which say what the `|`-separated values in variant_info mean
+ANNOTATIONS_KEY = b"genomenode.annotations"
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,20 @@ def part_path(table: str, assembly: str, chrom: str, name: str) -> str:
     return f"{table}/{assembly}/{chrom}/part-{name}.parquet"
 
 
-def write_part(root: Path, *, table: str, assembly: str, chrom: str, name: str, data: pa.Table) -> PartInfo:
+def write_part(
+    root: Path,
+    *,
+    table: str,
+    assembly: str,
+    chrom: str,
+    name: str,
+    data: pa.Table,
+    metadata: Mapping[bytes, bytes] | None = None,
+) -> PartInfo:
+    """Write `data` as a part; `metadata`: key-value pairs for the part's footer (`ANNOTATIONS_KEY`)."""
     data = conform(table, data)
+    if metadata:
+        data = data.replace_schema_metadata(dict(metadata))
     rel = part_path(table, assembly, chrom, name)
     final = root / rel
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +105,20 @@ def max_ref_length(path: Path) -> int:
     """The longest REF in a part (parts are immutable, so the answer is cached by path)."""
     meta = pq.read_metadata(path).metadata or {}
     return int(meta.get(MAX_REF_LEN_KEY, b"1"))
+
+
+def annotation_metadata(fields: Mapping[str, str]) -> dict[bytes, bytes]:
+    """A variants part's footer entry for the annotation fields of its file (none: no entry)."""
+    return {ANNOTATIONS_KEY: json.dumps(dict(fields), sort_keys=True).encode()} if fields else {}
+
+
+@functools.lru_cache(maxsize=4096)
+def annotation_headers(path: Path) -> Mapping[str, str]:
+    """INFO key → header description of the annotation fields a variants part's file carried
+    (empty when it carried none); parts are immutable, so the answer is cached by path."""
+    meta = pq.read_metadata(path).metadata or {}
+    raw = meta.get(ANNOTATIONS_KEY)
+    return dict(json.loads(raw)) if raw else {}
 
 
 def _fsync_dir(path: Path) -> None:

@@ -13,24 +13,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomenode.errors import AnnotationError
-from genomenode.ingest.vcf import iter_records, read_header
-from genomenode.interpret.raredisease.consequence import (
-    SEVERITY_ORDER,
+from genomenode.domain.consequence import (
     AnnotationFormat,
+    annotate_record,
+    annotate_records,
+    annotation_fields,
+    parse_header,
+    parse_header_line,
+)
+from genomenode.domain.consequence_terms import (
+    SEVERITY_ORDER,
     AnnotationKind,
     Impact,
     RecordConsequences,
-    annotate_record,
-    annotate_records,
     consequence_rank,
     consequence_table,
-    parse_header,
-    parse_header_line,
     vep_alleles,
 )
+from genomenode.errors import AnnotationError
+from genomenode.ingest.vcf import iter_records, read_header
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "raredisease"
+DATA = Path(__file__).resolve().parents[1] / "data" / "raredisease"
 
 
 def _fixture(name: str, key: str) -> tuple[AnnotationFormat, list[RecordConsequences | None], list[list[str]]]:
@@ -126,6 +129,29 @@ def test_parse_header__unknown_annotator_under_an_unknown_key_is_refused() -> No
 def test_parse_header_line__needs_an_info_line_with_description() -> None:
     with pytest.raises(AnnotationError, match="not an INFO header line"):
         parse_header_line('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
+
+
+def test_annotation_fields__keeps_the_annotation_descriptions_and_drops_plain_info() -> None:
+    path = DATA / "snpeff_ann.vcf"
+    descriptions = read_header(path).info_descriptions
+    assert set(descriptions) >= {"ANN", "LOF"}
+    kept = annotation_fields({**descriptions, "CSQ": "Consequence annotations from Ensembl VEP.", "AF": "frequency"})
+    assert list(kept) == ["ANN"]  # LOF's Format names no annotator; CSQ without Format cannot be read
+    assert parse_header("ANN", kept["ANN"]).kind is AnnotationKind.SNPEFF
+
+
+def test_carries_protein_changes__needs_an_hgvsp_or_amino_acid_change_column() -> None:
+    assert VEP.carries_protein_changes
+    assert not parse_header("CSQ", "Ensembl VEP. Format: Allele|Consequence|SYMBOL").carries_protein_changes
+    bcsq = parse_header("BCSQ", "BCFtools/csq. Format: Consequence|gene|transcript|biotype|strand|amino_acid_change")
+    assert bcsq.carries_protein_changes
+
+
+def test_interpret_module__still_names_the_parser_it_moved_from() -> None:
+    from genomenode.interpret.raredisease import consequence as old
+
+    assert old.parse_header is parse_header and old.Impact is Impact
+    assert all(hasattr(old, name) for name in old.__all__)
 
 
 # --- VEP ----------------------------------------------------------------------------------------

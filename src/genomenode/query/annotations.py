@@ -1,0 +1,78 @@
+"""Stored alleles with the annotation their files carried: what Beacon's aminoacidChange reads.
+
+A `variants` part keeps each allele's INFO as JSON (`variant_info`, VEP's `CSQ`, bcftools' `BCSQ`
+and snpEff's `ANN` among it) and, in its footer, the header descriptions that say what those
+`|`-separated values mean (`store.parquet.ANNOTATIONS_KEY`, written at ingest). Parts of files
+without such a header are not read. Parts that share one set of headers (files of one annotation
+run) are read together, and identical rows (the same allele annotated alike in many files) come
+back once, so a caller parses each distinct annotation once. Region semantics are those of
+`frequencies`: an allele is in the region when its REF overlaps it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from genomenode.domain.variant import Region
+from genomenode.store.parquet import annotation_headers, max_ref_length
+
+COLUMNS = ("pos", "ref", "alt", "source_pos", "source_ref", "source_alts", "source_allele", "variant_info")
+
+
+@dataclass(frozen=True)
+class AnnotatedAlleles:
+    """Alleles from files that declared the same annotation fields."""
+
+    headers: Mapping[str, str]  # INFO key → header Description, as these alleles' files declared it
+    rows: pa.Table  # COLUMNS; one row per distinct (allele, source record, INFO)
+
+
+_SQL = """
+SELECT DISTINCT pos, ref, alt, source_pos, source_ref, source_alts, source_allele, variant_info
+FROM read_parquet($files)
+WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
+  AND variant_info IS NOT NULL {contains}
+ORDER BY pos, ref, alt, source_pos, source_ref, source_alts, source_allele, variant_info
+"""
+
+
+def annotated_alleles(
+    con: duckdb.DuckDBPyConnection,
+    variants_files: Sequence[Path],
+    region: Region,
+    *,
+    info_contains: Sequence[str] = (),
+) -> list[AnnotatedAlleles]:
+    """The alleles in `region` of the parts whose files carried annotation, one entry per set of
+    headers (an entry with no rows still says that such files cover the chromosome).
+
+    `info_contains`: keep only rows whose INFO JSON contains each of these strings, a cheap filter
+    in DuckDB before any annotation is parsed (a protein position, say)."""
+    groups: dict[str, list[Path]] = {}
+    headers: dict[str, Mapping[str, str]] = {}
+    for path in variants_files:
+        found = annotation_headers(path)
+        if found:
+            key = json.dumps(dict(found), sort_keys=True)
+            groups.setdefault(key, []).append(path)
+            headers[key] = found
+    contains = " ".join(f"AND contains(variant_info, $text{i})" for i in range(len(info_contains)))
+    sql = _SQL.format(contains=contains)
+    out = []
+    for key, files in groups.items():
+        params: dict[str, object] = {
+            "files": [str(p) for p in files],
+            "start": region.start,
+            "end": region.end,
+            "lookback": region.start - max(max_ref_length(p) for p in files) + 1,
+            **{f"text{i}": text for i, text in enumerate(info_contains)},
+        }
+        rows = con.sql(sql, params=params).to_arrow_table()
+        out.append(AnnotatedAlleles(headers[key], rows))
+    return out
