@@ -80,6 +80,8 @@ GATED: dict[str, tuple[Args, str | frozenset[str]]] = {
 LOCAL = {
     *("keys init", "users add", "users list", "token issue", "audit verify", "datasets", "serve", "demo"),
     "federation demo",  # builds and serves three demo nodes of its own (tests/federation runs it)
+    # read a VCF the user holds (or write an example one) and never touch the node (tests/cases)
+    *("case analyse", "case example"),
 }
 
 
