@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from genomenode.cases import knowledge
-from genomenode.cases.family_vcf import FamilyVariants
+from genomenode.cases.family_vcf import NEAR_EXON_CLASSES, FamilyVariants
 from genomenode.domain.pedigree import Pedigree
 from genomenode.errors import CaseError, listing
 from genomenode.interpret.raredisease import acmg
@@ -46,13 +46,7 @@ from genomenode.interpret.raredisease.scores import LOSS_OF_FUNCTION, RankingOpt
 
 # population frequency fields an annotation may carry in INFO (VEP --custom/--af_gnomad, vcfanno, ...)
 _POPULATION_AF = re.compile(r"(?i)^(.*(gnomad|exac|topmed|1000g|1kg|esp|swegen|popmax|grpmax).*_?af.*|max_af)$")
-_KEEP_CLASSES = (
-    RegionClass.SPLICE_SITE,
-    RegionClass.CODING_EXON,
-    RegionClass.SPLICE_REGION,
-    RegionClass.UTR,
-    RegionClass.NONCODING_EXON,
-)
+_KEEP_CLASSES: tuple[RegionClass, ...] = NEAR_EXON_CLASSES  # the same set the VCF reader pre-selects with
 MAX_MENDEL_ERROR_RATE = 0.02  # above this, a trio's stated parentage is doubtful (non-paternity, sample swap)
 
 
@@ -146,14 +140,26 @@ def analyse(variants: FamilyVariants, request: CaseRequest) -> CaseResult:
         )
     notes: list[str] = []
     p = members.index(proband)
+    chosen = variants.selection
+    if chosen is not None and chosen.proband != proband:
+        raise CaseError(
+            f"{variants.source or 'the VCF'} was read for the proband {chosen.proband}'s alleles, not {proband}'s; "
+            "read it again with proband= this one"
+        )
     table = variants.variants
     chrom = np.asarray(table["chrom"].to_pylist(), dtype=object)
     pos = table["pos"].to_numpy()
     ref_len = np.asarray(pa.compute.utf8_length(table["ref"]).to_numpy(), np.int64)
     regions = knowledge.region_index(variants.assembly).classify(chrom, pos, pos + ref_len - 1)
     near_exon = np.isin(regions.region_class, np.array([int(c) for c in _KEEP_CLASSES], np.int8))
-    selected = np.flatnonzero((variants.genotypes[:, p] >= 1) & near_exon)
-    counts = {"alleles": variants.n, "carried_by_proband": int((variants.genotypes[:, p] >= 1).sum())}
+    # exact, per allele; when the reader kept only the proband's records near exons (`selection`),
+    # this is a few thousand alleles and the file's totals come from its lean pass
+    carried = variants.genotypes[:, p] >= 1
+    selected = np.flatnonzero(carried & near_exon)
+    if chosen is not None:
+        counts = {"records": chosen.records, "alleles": chosen.alleles, "carried_by_proband": chosen.proband_carries}
+    else:
+        counts = {"alleles": variants.n, "carried_by_proband": int(carried.sum())}
     counts["near_exons"] = int(selected.size)
 
     evidence, details = _evidence(variants, regions, selected, request, notes)
@@ -320,16 +326,20 @@ def _parentage(
     father, mother = pedigree.parents_of(proband)
     if father is None or mother is None or father.id not in members or mother.id not in members:
         return None
-    table = variants.variants
-    classes = chromosome_classes(
-        variants.assembly, np.asarray(table["chrom"].to_pylist(), dtype=object), table["pos"].to_numpy()
-    )
-    check = mendelian_errors(pedigree, variants.alleles, samples=list(members), chrom_class=classes)
+    if variants.selection is not None:  # every record's calls from the reader's lean pass, allele indices
+        alleles, classes, unit = variants.selection.record_alleles, variants.selection.record_class, "records"
+    else:
+        table = variants.variants
+        classes = chromosome_classes(
+            variants.assembly, np.asarray(table["chrom"].to_pylist(), dtype=object), table["pos"].to_numpy()
+        )
+        alleles, unit = variants.alleles, "alleles"
+    check = mendelian_errors(pedigree, alleles, samples=list(members), chrom_class=classes)
     for trio, count in zip(check.trios, check.counts(), strict=True):
         if trio.child == proband:
             tested = count.consistent + count.errors
             rate = count.errors / tested if tested else 0.0
-            notes.append(f"Mendelian errors in the proband's trio: {count.errors:,} of {tested:,} tested alleles")
+            notes.append(f"Mendelian errors in the proband's trio: {count.errors:,} of {tested:,} tested {unit}")
             return rate <= MAX_MENDEL_ERROR_RATE
     return None
 

@@ -5,11 +5,21 @@ multi-allelic records split, alleles trimmed, per-allele INFO kept as JSON), so 
 file and a case read from the national database see the same alleles. The builder's sparse calls
 (a row per non-reference or missing call) become dense family matrices here: one row per allele
 some member carries, one column per member; an absent call is hom-ref, as a variant-only VCF means.
+
+A genome has millions of records and the analysis needs a few tens of thousands: the alleles the
+proband carries in or near an exon. So by default the file is read in one lean pass
+(`ingest.vcf.scan_sites`: site and genotypes, a few µs a record, split over two processes for an
+indexed file), and only records the proband carries whose span lies within 8 bp of an exon (any
+class of `analysis._KEEP_CLASSES`) go through the builder, while htslib still holds them. The
+totals and the family's genotypes at every record (for the Mendelian error rate) come from the
+lean pass (`FamilySelection`). `near_exons_only=False` builds every record, as before.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +28,23 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from genomenode.domain.assembly import Assembly, contig_lengths
+from genomenode.cases import knowledge
+from genomenode.domain.assembly import Assembly, canonical_contig, contig_lengths
 from genomenode.domain.pedigree import Pedigree
 from genomenode.domain.samples import Sex
 from genomenode.errors import AssemblyError, CaseError, listing
 from genomenode.ingest.build import FileBuilder, FileLayout
-from genomenode.ingest.vcf import VcfHeader, iter_records, read_header
+from genomenode.ingest.vcf import (
+    SiteScan,
+    VcfHeader,
+    indexed_spans,
+    iter_records,
+    read_header,
+    scan_sites,
+    split_spans,
+)
+from genomenode.interpret.raredisease.inheritance import chromosome_classes
+from genomenode.interpret.raredisease.regions import RegionClass
 
 MISSING = -1
 VARIANT_SCHEMA = pa.schema(
@@ -43,6 +64,37 @@ VARIANT_SCHEMA = pa.schema(
     ]
 )
 VARIANT_COLUMNS = tuple(VARIANT_SCHEMA.names)
+# the classes an allele must lie in for the analysis to look at it (within 8 bp of an exon)
+NEAR_EXON_CLASSES = (
+    RegionClass.SPLICE_SITE,
+    RegionClass.CODING_EXON,
+    RegionClass.SPLICE_REGION,
+    RegionClass.UTR,
+    RegionClass.NONCODING_EXON,
+)
+_NEAR_EXON_BITS = np.uint16(sum(1 << int(c) for c in NEAR_EXON_CLASSES))
+SCAN_WORKERS = 2
+PARALLEL_MIN_BYTES = 512 << 10  # smaller files are scanned in this process: forking costs more than it saves
+
+
+@dataclass(frozen=True)
+class FamilySelection:
+    """What the lean pass saw of the whole file, when `FamilyVariants` holds only the alleles the
+    proband carries near exons (and their records' other alleles).
+
+    `alleles` and `proband_carries` count alleles as the full build would (ALTs split, non-variant
+    ALTs and contigs off chr1..22/X/Y/M left out; an allele twice in one record after trimming
+    counts twice here, once there). `record_alleles` are the family's calls (allele indices,
+    records × members × 2) at every record where a member has a non-reference or missing allele,
+    with the records' `ChromClass`: what the Mendelian error rate is computed on.
+    """
+
+    proband: str
+    records: int
+    alleles: int
+    proband_carries: int
+    record_alleles: npt.NDArray[np.int8]
+    record_class: npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)
@@ -67,6 +119,7 @@ class FamilyVariants:
     ad: npt.NDArray[np.int32]  # alleles × members × (ref, alt) reads
     info_descriptions: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    selection: FamilySelection | None = None  # set when only the proband's alleles near exons were built
 
     @property
     def n(self) -> int:
@@ -91,9 +144,17 @@ def read_family_vcf(
     *,
     assembly: Assembly | None = None,
     on_record: Callable[[int], None] | None = None,
+    proband: str | None = None,
+    near_exons_only: bool = True,
+    workers: int = SCAN_WORKERS,
 ) -> FamilyVariants:
     """The family's alleles from `path`; members missing from the VCF are left out (and said so by
-    the pedigree's structure later), VCF samples outside the family are ignored."""
+    the pedigree's structure later), VCF samples outside the family are ignored.
+
+    With `near_exons_only` (the default) only the records `proband` (default: the pedigree's)
+    carries near exons are built (see the module docstring); `on_record` then hears the record
+    count after every chunk rather than after every record.
+    """
     header = read_header(path)
     found = guess_assembly(header)
     if assembly is None:
@@ -123,11 +184,22 @@ def read_family_vcf(
         sexes=sexes,
     )
     wanted = np.array([column_of[m] for m in members], np.int32)
-    counter = (lambda rec: on_record(rec.index)) if on_record is not None else None
-    pieces = [
-        _dense(tables.variants, tables.calls, tables.site_counts, wanted)
-        for tables in FileBuilder(header, layout).build(iter_records(path, header), on_record=counter)
-    ]
+    selection: FamilySelection | None = None
+    if near_exons_only:
+        chosen = proband or pedigree.default_proband(genotyped=members)
+        if chosen not in members:
+            raise CaseError(
+                f"the proband {chosen} has no genotypes in {path} (genotyped: {listing(members)}); "
+                "give --proband one of them"
+            )
+        job = _ScanJob(path, header, layout, wanted, members.index(chosen), None)
+        pieces, selection = _scan_selected(job, chosen, workers=workers, on_record=on_record)
+    else:
+        counter = (lambda rec: on_record(rec.index)) if on_record is not None else None
+        pieces = [
+            _dense(tables.variants, tables.calls, tables.site_counts, wanted)
+            for tables in FileBuilder(header, layout).build(iter_records(path, header), on_record=counter)
+        ]
     pieces = [p for p in pieces if p.variants.num_rows] or [_empty(len(members))]
 
     def joined(name: str) -> Any:
@@ -146,6 +218,124 @@ def read_family_vcf(
         ad=joined("ad"),
         info_descriptions=header.info_descriptions,
         source=str(path),
+        selection=selection,
+    )
+
+
+@dataclass(frozen=True)
+class _ScanJob:
+    """One process's share of the lean pass (picklable: it crosses to a forked worker)."""
+
+    path: Path
+    header: VcfHeader
+    layout: FileLayout
+    wanted: npt.NDArray[np.int32]  # the members' VCF columns
+    proband: int  # index into `wanted`
+    regions: list[tuple[str, int, int]] | None
+
+
+@dataclass(frozen=True)
+class _ScanResult:
+    records: int
+    alleles: int
+    proband_carries: int
+    record_alleles: npt.NDArray[np.int8]
+    record_class: npt.NDArray[np.uint8]
+    dense: list[tuple[str, _Dense]]  # per chromosome, in the piece's order
+
+
+def _scan_selected(
+    job: _ScanJob, proband: str, *, workers: int, on_record: Callable[[int], None] | None
+) -> tuple[list[_Dense], FamilySelection]:
+    """The lean pass over the whole file (split by position over `workers` processes when the
+    file is indexed and large), and the dense matrices of the records it kept, in genome order."""
+    knowledge.region_index(job.layout.assembly)  # built once here, inherited by forked workers
+    regions = None
+    if workers > 1 and job.path.stat().st_size >= PARALLEL_MIN_BYTES:
+        spans = indexed_spans(job.path, job.header)
+        regions = split_spans(spans, workers) if spans else None
+    if regions is None or len(regions) < 2:
+        results = [_scan_piece(job, on_record)]
+    else:
+        jobs = [_ScanJob(job.path, job.header, job.layout, job.wanted, job.proband, r) for r in regions]
+        # fork before this process starts any thread (htslib's included): a child forked mid-lock can hang
+        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_scan_piece, jobs))
+        if on_record is not None:
+            on_record(sum(r.records for r in results))
+    # piece w holds the w-th stretch of every contig: by contig, then piece, is genome order
+    order = {canonical_contig(name) or name: i for i, (name, _) in enumerate(job.header.contigs)}
+    tagged = [(order.get(chrom, len(order)), w, d) for w, r in enumerate(results) for chrom, d in r.dense]
+    dense = [d for _, _, d in sorted(tagged, key=lambda t: (t[0], t[1]))]
+    selection = FamilySelection(
+        proband,
+        records=sum(r.records for r in results),
+        alleles=sum(r.alleles for r in results),
+        proband_carries=sum(r.proband_carries for r in results),
+        record_alleles=np.concatenate([r.record_alleles for r in results]),
+        record_class=np.concatenate([r.record_class for r in results]),
+    )
+    return dense, selection
+
+
+def _scan_piece(job: _ScanJob, on_record: Callable[[int], None] | None = None) -> _ScanResult:
+    """Scan one piece, keep the records near exons the proband carries, build just those."""
+    regions = knowledge.region_index(job.layout.assembly)
+    p = job.proband
+    progress = 0
+
+    def keep(chunk: SiteScan) -> npt.NDArray[np.bool_]:
+        nonlocal progress
+        carried = np.flatnonzero((chunk.alleles[:, p, :] > 0).any(axis=1))
+        chosen = np.zeros(chunk.n, np.bool_)
+        if carried.size:
+            names = np.asarray(chunk.contigs, dtype=object)[chunk.contig[carried]]
+            found = regions.classify(names, chunk.pos[carried], chunk.end[carried])
+            chosen[carried] = (found.flags & _NEAR_EXON_BITS) != 0
+        progress += chunk.n
+        if on_record is not None:
+            on_record(progress)
+        return chosen
+
+    # one decompression thread per process when two processes share the cores
+    scan = scan_sites(
+        job.path,
+        job.header,
+        samples=job.wanted.tolist(),
+        regions=job.regions,
+        keep=keep,
+        threads=1 if job.regions else 2,
+    )
+    canonical = np.array([canonical_contig(c) is not None for c in scan.contigs] or [False], np.bool_)[scan.contig]
+    family = scan.alleles
+    # ALTs as bits 1..63 (allele 0 and anything past 63 set no bit); the real ALTs of each record
+    bits = np.zeros(scan.n, np.uint64)
+    proband_bits = np.zeros(scan.n, np.uint64)
+    for j in range(family.shape[1]):
+        for k in range(2):
+            a = family[:, j, k].astype(np.int64)
+            bit = np.where((a > 0) & (a < 64), np.left_shift(np.uint64(1), np.clip(a, 0, 63).astype(np.uint64)), 0)
+            bits |= bit.astype(np.uint64)
+            if j == p:
+                proband_bits |= bit.astype(np.uint64)
+    n_alts = np.minimum(scan.n_alts.astype(np.uint64), np.uint64(63))
+    real = (np.left_shift(np.uint64(1), n_alts) - np.uint64(1)) << np.uint64(1)
+    real &= ~(scan.non_variant.astype(np.uint64) << np.uint64(1))
+    missing = (family == -1).any(axis=(1, 2))
+    family_alleles = np.where(missing, np.bitwise_count(real), np.bitwise_count(bits & real))
+    tested = canonical & (missing | (family > 0).any(axis=(1, 2)))
+    names = np.asarray(scan.contigs, dtype=object)[scan.contig[tested]] if scan.n else np.zeros(0, object)
+    dense = [
+        (tables.chrom, _dense(tables.variants, tables.calls, tables.site_counts, job.wanted))
+        for tables in FileBuilder(job.header, job.layout).build(scan.records)
+    ]
+    return _ScanResult(
+        records=scan.n,
+        alleles=int(family_alleles[canonical].sum()),
+        proband_carries=int(np.bitwise_count(proband_bits & real)[canonical].sum()),
+        record_alleles=np.clip(family[tested], -2, 127).astype(np.int8),
+        record_class=chromosome_classes(job.layout.assembly, names, scan.pos[tested]),
+        dense=dense,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,12 +108,12 @@ def read_header(path: Path) -> VcfHeader:
         vcf.close()
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path, *, threads: int = 2) -> Any:
     if not path.exists():
         raise VcfFormatError(f"{path}: no such file")
     _check_compression(path)
     try:
-        vcf = cyvcf2.VCF(str(path), lazy=True, threads=2)
+        vcf = cyvcf2.VCF(str(path), lazy=True, threads=threads)
     except OSError as exc:
         raise VcfFormatError(f"{path}: not a VCF or BCF file ({exc})") from exc
     except Exception as exc:  # cyvcf2 raises bare Exception for header errors
@@ -332,6 +332,18 @@ def indexed_spans(path: Path, header: VcfHeader) -> list[tuple[str, int, int]] |
         vcf.close()
 
 
+def split_spans(spans: Sequence[tuple[str, int, int]], workers: int) -> list[list[tuple[str, int, int]]]:
+    """Each worker's regions: every contig's data span (from `indexed_spans`) cut into `workers`
+    equal stretches of position; worker w's regions come before worker w + 1's on every contig."""
+    pieces: list[list[tuple[str, int, int]]] = [[] for _ in range(workers)]
+    for contig, first, last in spans:
+        bounds = np.linspace(first, last + 1, workers + 1).astype(np.int64)
+        for w in range(workers):
+            if bounds[w + 1] > bounds[w]:
+                pieces[w].append((contig, int(bounds[w]), int(bounds[w + 1]) - 1))
+    return [p for p in pieces if p]
+
+
 def _first(records: Any, n: int = 64) -> Iterator[Any]:
     for i, rec in enumerate(records):
         if i >= n:
@@ -372,3 +384,212 @@ def _record(rec: Any, index: int, n: int, has: dict[str, bool], info_fields: fro
         gq=_format(rec, "GQ") if has["GQ"] else None,
         ad=_format(rec, "AD") if has["AD"] else None,
     )
+
+
+SCAN_CHUNK = 1 << 16  # records judged together by `scan_sites`' keep callback
+
+
+@dataclass(frozen=True)
+class SiteScan:
+    """Every record of a file (or of its `regions`) as columns: where it is and what the requested
+    samples call, without INFO, FORMAT values or allele strings; plus, in full, the records a
+    `keep` callback chose. Arrays are per record, in file order."""
+
+    contigs: tuple[str, ...]  # names as the file writes them; `contig` indexes this
+    contig: npt.NDArray[np.int32]
+    pos: npt.NDArray[np.int32]
+    end: npt.NDArray[np.int32]  # last reference base: INFO/END for blocks and SVs, else POS + len(REF) - 1
+    n_alts: npt.NDArray[np.int16]
+    # bit k - 1 set where ALT k is not a variant (`NON_VARIANT_ALLELES`: *, <NON_REF>, ...), ALTs 1..32
+    non_variant: npt.NDArray[np.uint32]
+    index: npt.NDArray[np.int64]  # 1-based record number (within `regions`, when given)
+    alleles: npt.NDArray[np.int16]  # records × samples × 2: allele index, -1 missing, -2 absent (haploid)
+    records: tuple[VcfRecord, ...] = ()  # the records `keep` chose, as `iter_records` gives them
+
+    @property
+    def n(self) -> int:
+        return int(self.pos.size)
+
+    @classmethod
+    def concat(cls, scans: Sequence[SiteScan], contigs: Sequence[str]) -> SiteScan:
+        """Scans of one file (pieces, or chunks) as one, contig codes renumbered to `contigs`."""
+        code = {name: i for i, name in enumerate(contigs)}
+        width = scans[0].alleles.shape[1] if scans else 0
+
+        def joined(name: str, dtype: Any, shape: tuple[int, ...] = ()) -> Any:
+            parts = [getattr(s, name) for s in scans]
+            return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype)
+
+        recode = [np.array([code[c] for c in s.contigs] or [0], np.int32)[s.contig] for s in scans]
+        return cls(
+            tuple(contigs),
+            np.concatenate(recode) if recode else np.zeros(0, np.int32),
+            joined("pos", np.int32),
+            joined("end", np.int32),
+            joined("n_alts", np.int16),
+            joined("non_variant", np.uint32),
+            joined("index", np.int64),
+            joined("alleles", np.int16, (width, 2)),
+            tuple(r for s in scans for r in s.records),
+        )
+
+
+def scan_sites(
+    path: Path,
+    header: VcfHeader,
+    *,
+    samples: Sequence[int],
+    regions: list[tuple[str, int, int]] | None = None,
+    keep: Callable[[SiteScan], npt.NDArray[np.bool_]] | None = None,
+    threads: int = 2,
+) -> SiteScan:
+    """Every record's site and the called alleles of the VCF columns `samples`, at a few µs a record.
+
+    The lean first pass of `case analyse`: nothing per record but htslib's parse, its genotype
+    array and a few integers. Every `SCAN_CHUNK` records, `keep` (if given) sees the chunk's
+    columns and names the records worth reading in full; those become `VcfRecord`s exactly as
+    `iter_records` makes them, while htslib still holds them (one pass over the file). Errors are
+    `iter_records`': a malformed or unsorted record raises VcfFormatError/UnsortedVcfError naming
+    the file, record number and position. Alleles past the second of a polyploid call are dropped.
+    """
+    vcf = _open(path, threads=threads)
+    n = header.n_samples
+    columns = np.asarray(samples, np.intp)
+    has = {f: f in header.format_ids for f in ("DP", "GQ", "AD")}
+    contigs: list[str] = []
+    seen_contigs: set[str] = set()
+    last_chrom: str | None = None
+    last_pos = 0
+    index = 0
+    code = -1
+    done: list[SiteScan] = []
+    held: list[Any] = []  # this chunk's htslib records, kept until `keep` has judged them
+    gts: list[Any] = []
+    pos: list[int] = []
+    end: list[int] = []
+    n_alts: list[int] = []
+    codes: list[int] = []
+    odd: dict[int, int] = {}  # chunk row → non-variant ALT bits (rare: gVCF and spanning deletions)
+    first_index = 1
+
+    def flush() -> None:
+        nonlocal first_index
+        rows = len(pos)
+        if not rows:
+            return
+        non_variant = np.zeros(rows, np.uint32)
+        for row, bits in odd.items():
+            non_variant[row] = bits
+        chunk = SiteScan(
+            tuple(contigs),
+            np.asarray(codes, np.int32),
+            np.asarray(pos, np.int32),
+            np.asarray(end, np.int32),
+            np.asarray(n_alts, np.int16),
+            non_variant,
+            np.arange(first_index, first_index + rows, dtype=np.int64),
+            _called(gts, columns) if n else np.full((rows, columns.size, 2), -1, np.int16),
+        )
+        records: tuple[VcfRecord, ...] = ()
+        if keep is not None:
+            chosen = np.flatnonzero(keep(chunk)).tolist()
+            records = tuple(_full_record(path, held[i], first_index + i, n, has) for i in chosen)
+        done.append(
+            SiteScan(
+                chunk.contigs,
+                chunk.contig,
+                chunk.pos,
+                chunk.end,
+                chunk.n_alts,
+                chunk.non_variant,
+                chunk.index,
+                chunk.alleles,
+                records,
+            )
+        )
+        first_index += rows
+        for buffer in (held, gts, pos, end, n_alts, codes):
+            buffer.clear()
+        odd.clear()
+
+    try:
+        iterator = iter(vcf) if regions is None else _in_regions(vcf, regions)
+        while True:
+            try:
+                rec = next(iterator)
+            except StopIteration:
+                break
+            except Exception as exc:
+                where = f"after record {index} ({last_chrom}:{last_pos})" if index else "at the first record"
+                raise VcfFormatError(
+                    f"{path}: malformed record {where}: {exc}; check the number of columns "
+                    "(8 fixed + FORMAT + one per sample) and that the file is complete"
+                ) from exc
+            index += 1
+            chrom, p = rec.CHROM, rec.POS
+            if chrom != last_chrom:
+                if chrom in seen_contigs:
+                    raise UnsortedVcfError(
+                        f"{path}: record {index} ({chrom}:{p}): contig {chrom} appears again after "
+                        f"{last_chrom}; sort the file (bcftools sort) and submit it again"
+                    )
+                seen_contigs.add(chrom)
+                contigs.append(chrom)
+                code = len(contigs) - 1
+                last_chrom, last_pos = chrom, 0
+            elif p < last_pos:
+                raise UnsortedVcfError(
+                    f"{path}: record {index} ({chrom}:{p}) comes after position {last_pos}; "
+                    "sort the file (bcftools sort) and submit it again"
+                )
+            last_pos = p
+            try:
+                alts = rec.ALT
+                if n:
+                    gts.append(rec.genotype.array())
+                stop = rec.end
+            except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
+                raise VcfFormatError(
+                    f"{path}: record {index} ({chrom}:{p}): {exc}; check that it has one column per sample "
+                    "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
+                ) from exc
+            if not NON_VARIANT_ALLELES.isdisjoint(alts):
+                odd[len(pos)] = sum(1 << k for k, a in enumerate(alts[:32]) if a in NON_VARIANT_ALLELES)
+            held.append(rec)
+            codes.append(code)
+            pos.append(p)
+            end.append(stop)
+            n_alts.append(len(alts))
+            if len(pos) >= SCAN_CHUNK:
+                flush()
+        flush()
+    finally:
+        vcf.close()
+    return SiteScan.concat(done, contigs)
+
+
+def _called(gts: list[Any], columns: npt.NDArray[np.intp]) -> npt.NDArray[np.int16]:
+    """cyvcf2 genotype arrays (samples × (ploidy + phase)) of a chunk as records × columns × 2."""
+    try:
+        stacked = np.stack(gts)  # one ploidy throughout: the common case
+    except ValueError:
+        width = max(a.shape[1] for a in gts)
+        stacked = np.full((len(gts), gts[0].shape[0], width), -2, np.int16)
+        for i, a in enumerate(gts):
+            stacked[i, :, : a.shape[1] - 1] = a[:, :-1]
+            stacked[i, :, -1] = a[:, -1]
+    calls = stacked[:, columns, : max(stacked.shape[2] - 1, 1)].astype(np.int16)
+    if calls.shape[2] == 1:
+        calls = np.concatenate([calls, np.full(calls.shape, -2, np.int16)], axis=2)
+    out: npt.NDArray[np.int16] = np.ascontiguousarray(calls[:, :, :2])
+    return out
+
+
+def _full_record(path: Path, rec: Any, index: int, n: int, has: dict[str, bool]) -> VcfRecord:
+    try:
+        return _record(rec, index, n, has, None)
+    except Exception as exc:  # as iter_records says it
+        raise VcfFormatError(
+            f"{path}: record {index} ({rec.CHROM}:{rec.POS}): {exc}; check that it has one column per sample "
+            "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
+        ) from exc
