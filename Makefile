@@ -66,5 +66,10 @@ benchmark: install
 beacon-benchmark: install
 	$(BIN)/python benchmarks/beacon_load.py
 
+# Rare-disease diagnostics on simulated trios (recall, exome/WGS/1,000-family timings); adds its section to docs/benchmarks.md.
+.PHONY: raredisease-benchmark
+raredisease-benchmark: install
+	$(BIN)/python benchmarks/raredisease.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data

@@ -250,14 +250,20 @@ def write_report(r: dict[str, object]) -> None:
     print("\n".join(lines))
 
 
+KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics")
+
+
 def kept_sections(path: Path) -> str:
-    """The sections other scripts write into the file (benchmarks/beacon_load.py's), to keep at the end."""
+    """The sections other scripts write into the file (beacon_load.py's, raredisease.py's), to keep at the end."""
     text = path.read_text() if path.exists() else ""
-    start = text.find("\n## Beacon under load\n")
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + 1)
-    return text[start + 1 : end + 1 if end >= 0 else len(text)].rstrip("\n") + "\n"
+    kept = []
+    for heading in KEPT_SECTIONS:
+        start = text.find(f"\n{heading}\n")
+        if start < 0:
+            continue
+        end = text.find("\n## ", start + 1)
+        kept.append(text[start + 1 : end + 1 if end >= 0 else len(text)].rstrip("\n") + "\n")
+    return "\n".join(kept)
 
 
 if __name__ == "__main__":
