@@ -58,6 +58,7 @@ import numpy.typing as npt
 
 from genomenode.domain.phenotypes import is_hpo_id, normalise_curie
 from genomenode.errors import CaseError, ConfigurationError, listing
+from genomenode.interpret.raredisease.arrays import distinct_sorted
 
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 NULL_POOL_SIZE = 1000  # random phenotype terms kept for baselines and p-values
@@ -199,7 +200,7 @@ class PhenotypeIndex:
         sizes = anc_ptr[profile_terms + 1] - anc_ptr[profile_terms]
         pair_owner = np.repeat(owner, sizes)
         pair_term = anc_idx[_ranges(anc_ptr[profile_terms], sizes)]
-        keys = np.unique(pair_term * n_profiles + pair_owner)  # sorted by term, then profile
+        keys = distinct_sorted(pair_term * n_profiles + pair_owner)  # sorted by term, then profile
         carriers = keys % n_profiles
         carrier_terms = keys // n_profiles
         carriers_ptr = np.searchsorted(carrier_terms, np.arange(n_terms + 1)).astype(np.int64)

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from genomenode.domain.assembly import CONTIG_ORDER, canonical_contig
+from genomenode.interpret.raredisease.arrays import distinct_sorted
 
 
 class RegionClass(enum.IntEnum):
@@ -220,7 +221,9 @@ class RegionIndex:
                 np.concatenate([a_hi[left_ok], b_hi[right_ok], i_lo - 1, i_hi + splice_region_exon]),
             )
         runs = {c: _merge(*per_class[c]) for c in RegionClass if c <= RegionClass.GENIC}
-        bounds = _distinct(np.concatenate([g_lo, g_hi + 1, *(edge for s, e in runs.values() for edge in (s, e + 1))]))
+        bounds = distinct_sorted(
+            np.concatenate([g_lo, g_hi + 1, *(edge for s, e in runs.values() for edge in (s, e + 1))])
+        )
         flags = np.zeros(len(bounds), dtype=np.uint16)
         for c, (s, e) in runs.items():
             size = len(bounds) + 1
@@ -287,7 +290,7 @@ class RegionIndex:
         if (n_seg > 1).any():  # spans over several segments: a gene may be found twice
             spanning = n_seg[query] > 1
             width = np.int64(len(self.symbols) + 1)
-            key = _distinct(query[spanning] * width + rows[spanning])
+            key = distinct_sorted(query[spanning] * width + rows[spanning])
             query = np.concatenate([query[~spanning], key // width])
             rows = np.concatenate([rows[~spanning], (key % width).astype(np.int32)])
             order = np.argsort(query, kind="stable")
@@ -309,18 +312,6 @@ def _segment(bounds: Int, keys: Int) -> Int:
         return out
     found: Int = np.searchsorted(bounds, keys, side="right").astype(np.int64) - 1
     return found
-
-
-def _distinct(values: Int) -> Int:
-    """Sorted distinct values (numpy 2's hash-based np.unique is ~50× slower on millions of int64)."""
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), dtype=np.bool_)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    distinct: Int = ordered[keep]
-    return distinct
 
 
 def _ramp(counts: npt.NDArray[np.integer]) -> Int:
