@@ -398,3 +398,34 @@ class BeaconDisclosure(Base):
     allele: Mapped[str] = mapped_column(String(512))  # <dataset>:<chrom>-<pos>-<ref>-<alt>
     cost: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Case(Base):
+    """A rare-disease case: a family of samples of one dataset, the proband's HPO terms, an
+    optional gene panel, and the latest analysis (issue 5).
+
+    `region` is the proband's (their sample's centre's region): what a clinician's access to the
+    case is read from, with every member's own individual-level access checked as well. `members`
+    is a JSON list of {"id", "sample", "father", "mother", "sex", "affection"}, where `id` is the
+    sample's name in the dataset (the VCF column) and `sample` its catalog id (the store's code),
+    or null once the person was erased (their analysis is dropped with them).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_dataset_id", "dataset_id"), Index("ix_cases_region", "region"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    region: Mapped[str] = mapped_column(String(128))
+    members: Mapped[str] = mapped_column(Text)  # JSON list, see the docstring
+    proband: Mapped[str] = mapped_column(String(128))
+    hpo: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of current HPO ids
+    panel: Mapped[str | None] = mapped_column(Text)  # JSON: {"format", "name", "source", "content"}
+    panel_level: Mapped[str] = mapped_column(String(16), default="green")
+    created_by: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: CaseResult.as_dict() of the latest analysis
+    settings: Mapped[str | None] = mapped_column(Text)  # JSON: what the latest analysis was asked with
+    analysed_by: Mapped[str | None] = mapped_column(String(512))
+    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,7 +8,8 @@ Under the store's write lock, for every file that held the person:
    folder, re-encrypted, renamed over the old copy);
 3. statistics are recomputed for the chromosomes touched, and one catalog transaction swaps the
    parts, shrinks the groups, marks the samples and the subject erased and deletes their consents,
-   phenotypes, diagnoses and age.
+   phenotypes, diagnoses and age, and unlinks their samples from cases (whose stored analyses,
+   showing their genotypes, are dropped).
 Superseded parts that held the person are deleted at once, not after the readers' grace period.
 What remains: the subject's keyed pseudonym with status 'erased' (so a re-submission is refused
 rather than silently re-adding them) and the audit entry recording that the erasure happened.
@@ -32,6 +33,7 @@ from genomenode.catalog import models as m
 from genomenode.catalog import phenotypes, sharing
 from genomenode.catalog import repository as repo
 from genomenode.catalog.beacon_ledger import forget_subject
+from genomenode.catalog.cases import forget_samples
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.samples import Sex
 from genomenode.errors import AccessDeniedError, NotFoundError
@@ -132,6 +134,7 @@ def erase(gate: AccessControl, caller: policy.Caller, individual_id: str) -> dic
                     )
                 s.execute(delete(m.Consent).where(m.Consent.subject_id == subject.id))
                 forget_subject(s, subject.id)
+                forget_samples(s, [t.sample for t in targets])  # their cases keep no link and no analysis
                 phenotypes.erase_annotations(s, subject.id)
                 s.execute(update(m.Subject).where(m.Subject.id == subject.id).values(status="erased", sex="unknown"))
                 sharing.bump_policy_version(s)

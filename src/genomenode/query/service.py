@@ -21,10 +21,11 @@ from sqlalchemy.engine import Engine
 
 from genomenode.catalog import repository as repo
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
-from genomenode.domain.assembly import Assembly
+from genomenode.domain.assembly import Assembly, contig_lengths
 from genomenode.domain.variant import Region, Variant, parse_variant
 from genomenode.errors import InputError, NotFoundError
 from genomenode.query.annotations import AnnotatedAlleles, annotated_alleles
+from genomenode.query.family import FamilyCalls, family_calls
 from genomenode.query.frequencies import (
     BY_CHOICES,
     FrequencyRow,
@@ -221,6 +222,25 @@ class NodeQueries:
         state = self._current()
         files = state.calls_files.get((assembly, region.chrom), [])
         return genotypes_in_region(self._duckdb.cursor(), files, region, samples=samples)
+
+    def family_calls(self, *, assembly: str, samples: Sequence[int]) -> FamilyCalls:
+        """Every stored call of `samples` (catalog sample ids of one assembly), all chromosomes,
+        with each allele's record (INFO, FILTER, source record) and nation-wide counts
+        (query.family). Individual-level: only ever called for a case after access control
+        allowed every member and one audit entry per member was written."""
+        state = self._current()
+
+        def of(files: dict[tuple[str, str], list[Path]]) -> list[Path]:
+            return [p for (a, _), paths in sorted(files.items()) if a == assembly for p in paths]
+
+        return family_calls(
+            self._duckdb.cursor(),
+            calls_files=of(state.calls_files),
+            variants_files=of(state.variants_files),
+            stats_files=of(state.stats_files),
+            samples=samples,
+            contigs=list(contig_lengths(Assembly(assembly))),
+        )
 
     def variant_cells(
         self, *, assembly: str, chrom: str, positions: Sequence[int] = (), region: Region | None = None
