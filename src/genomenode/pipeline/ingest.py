@@ -46,7 +46,7 @@ from genomenode.ingest.build import BuildReport, FileBuilder, FileLayout
 from genomenode.ingest.reference import ReferenceGenome
 from genomenode.ingest.regions import Intervals, read_bed, sibling_bed
 from genomenode.ingest.samplesheet import check_sheet_used, default_records, match_sheet_to_vcf, read_sample_sheet
-from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header
+from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_records, read_header, split_spans
 from genomenode.pipeline.archive_sweep import sweep_archive
 from genomenode.pipeline.restats import file_id_of, recompute_stats, store_file_rows
 from genomenode.settings import Settings
@@ -482,13 +482,7 @@ def _pieces(plan: _Planned, workers: int, min_bytes: int) -> list[list[tuple[str
     spans = indexed_spans(plan.path, plan.header)
     if not spans:
         return [None]
-    pieces: list[list[tuple[str, int, int]]] = [[] for _ in range(workers)]
-    for contig, first, last in spans:
-        bounds = np.linspace(first, last + 1, workers + 1).astype(np.int64)
-        for w in range(workers):
-            if bounds[w + 1] > bounds[w]:
-                pieces[w].append((contig, int(bounds[w]), int(bounds[w + 1]) - 1))
-    return [p for p in pieces if p] or [None]
+    return list(split_spans(spans, workers)) or [None]
 
 
 @dataclass(frozen=True)
