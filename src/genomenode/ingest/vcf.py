@@ -249,49 +249,60 @@ def iter_records(
     vcf = _open(path)
     n = header.n_samples
     has = {f: f in header.format_ids for f in ("DP", "GQ", "AD")}
+    try:
+        for index, rec in _in_order(path, vcf, regions):
+            try:
+                record = _record(rec, index, n, has, info_fields)
+            except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
+                raise _unpack_error(path, index, rec, exc) from exc
+            yield record
+    finally:
+        vcf.close()
+
+
+def _in_order(path: Path, vcf: Any, regions: list[tuple[str, int, int]] | None) -> Iterator[tuple[int, Any]]:
+    """(1-based record number, record) in file order; VcfFormatError at a record htslib cannot
+    read, UnsortedVcfError at the first one out of order (a contig again, or a smaller POS)."""
     seen_contigs: set[str] = set()
     last_chrom: str | None = None
     last_pos = 0
     index = 0
-    try:
-        iterator = iter(vcf) if regions is None else _in_regions(vcf, regions)
-        while True:
-            try:
-                rec = next(iterator)
-            except StopIteration:
-                break
-            except Exception as exc:
-                where = f"after record {index} ({last_chrom}:{last_pos})" if index else "at the first record"
-                raise VcfFormatError(
-                    f"{path}: malformed record {where}: {exc}; check the number of columns "
-                    "(8 fixed + FORMAT + one per sample) and that the file is complete"
-                ) from exc
-            index += 1
-            chrom, pos = rec.CHROM, rec.POS
-            if chrom != last_chrom:
-                if chrom in seen_contigs:
-                    raise UnsortedVcfError(
-                        f"{path}: record {index} ({chrom}:{pos}): contig {chrom} appears again after "
-                        f"{last_chrom}; sort the file (bcftools sort) and submit it again"
-                    )
-                seen_contigs.add(chrom)
-                last_chrom, last_pos = chrom, 0
-            elif pos < last_pos:
+    iterator = iter(vcf) if regions is None else _in_regions(vcf, regions)
+    while True:
+        try:
+            rec = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            where = f"after record {index} ({last_chrom}:{last_pos})" if index else "at the first record"
+            raise VcfFormatError(
+                f"{path}: malformed record {where}: {exc}; check the number of columns "
+                "(8 fixed + FORMAT + one per sample) and that the file is complete"
+            ) from exc
+        index += 1
+        chrom, pos = rec.CHROM, rec.POS
+        if chrom != last_chrom:
+            if chrom in seen_contigs:
                 raise UnsortedVcfError(
-                    f"{path}: record {index} ({chrom}:{pos}) comes after position {last_pos}; "
-                    "sort the file (bcftools sort) and submit it again"
+                    f"{path}: record {index} ({chrom}:{pos}): contig {chrom} appears again after "
+                    f"{last_chrom}; sort the file (bcftools sort) and submit it again"
                 )
-            last_pos = pos
-            try:
-                record = _record(rec, index, n, has, info_fields)
-            except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
-                raise VcfFormatError(
-                    f"{path}: record {index} ({chrom}:{pos}): {exc}; check that it has one column per sample "
-                    "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
-                ) from exc
-            yield record
-    finally:
-        vcf.close()
+            seen_contigs.add(chrom)
+            last_chrom, last_pos = chrom, 0
+        elif pos < last_pos:
+            raise UnsortedVcfError(
+                f"{path}: record {index} ({chrom}:{pos}) comes after position {last_pos}; "
+                "sort the file (bcftools sort) and submit it again"
+            )
+        last_pos = pos
+        yield index, rec
+
+
+def _unpack_error(path: Path, index: int, rec: Any, exc: Exception) -> VcfFormatError:
+    return VcfFormatError(
+        f"{path}: record {index} ({rec.CHROM}:{rec.POS}): {exc}; check that it has one column per sample "
+        "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
+    )
 
 
 def _in_regions(vcf: Any, regions: list[tuple[str, int, int]]) -> Iterator[Any]:
@@ -457,10 +468,7 @@ def scan_sites(
     columns = np.asarray(samples, np.intp)
     has = {f: f in header.format_ids for f in ("DP", "GQ", "AD")}
     contigs: list[str] = []
-    seen_contigs: set[str] = set()
     last_chrom: str | None = None
-    last_pos = 0
-    index = 0
     code = -1
     done: list[SiteScan] = []
     held: list[Any] = []  # this chunk's htslib records, kept until `keep` has judged them
@@ -513,46 +521,19 @@ def scan_sites(
         odd.clear()
 
     try:
-        iterator = iter(vcf) if regions is None else _in_regions(vcf, regions)
-        while True:
-            try:
-                rec = next(iterator)
-            except StopIteration:
-                break
-            except Exception as exc:
-                where = f"after record {index} ({last_chrom}:{last_pos})" if index else "at the first record"
-                raise VcfFormatError(
-                    f"{path}: malformed record {where}: {exc}; check the number of columns "
-                    "(8 fixed + FORMAT + one per sample) and that the file is complete"
-                ) from exc
-            index += 1
+        for index, rec in _in_order(path, vcf, regions):
             chrom, p = rec.CHROM, rec.POS
             if chrom != last_chrom:
-                if chrom in seen_contigs:
-                    raise UnsortedVcfError(
-                        f"{path}: record {index} ({chrom}:{p}): contig {chrom} appears again after "
-                        f"{last_chrom}; sort the file (bcftools sort) and submit it again"
-                    )
-                seen_contigs.add(chrom)
                 contigs.append(chrom)
                 code = len(contigs) - 1
-                last_chrom, last_pos = chrom, 0
-            elif p < last_pos:
-                raise UnsortedVcfError(
-                    f"{path}: record {index} ({chrom}:{p}) comes after position {last_pos}; "
-                    "sort the file (bcftools sort) and submit it again"
-                )
-            last_pos = p
+                last_chrom = chrom
             try:
                 alts = rec.ALT
                 if n:
                     gts.append(rec.genotype.array())
                 stop = rec.end
             except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
-                raise VcfFormatError(
-                    f"{path}: record {index} ({chrom}:{p}): {exc}; check that it has one column per sample "
-                    "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
-                ) from exc
+                raise _unpack_error(path, index, rec, exc) from exc
             if not NON_VARIANT_ALLELES.isdisjoint(alts):
                 odd[len(pos)] = sum(1 << k for k, a in enumerate(alts[:32]) if a in NON_VARIANT_ALLELES)
             held.append(rec)
@@ -589,7 +570,4 @@ def _full_record(path: Path, rec: Any, index: int, n: int, has: dict[str, bool])
     try:
         return _record(rec, index, n, has, None)
     except Exception as exc:  # as iter_records says it
-        raise VcfFormatError(
-            f"{path}: record {index} ({rec.CHROM}:{rec.POS}): {exc}; check that it has one column per sample "
-            "(8 fixed + FORMAT + samples) and that its FORMAT values match the header"
-        ) from exc
+        raise _unpack_error(path, index, rec, exc) from exc
