@@ -176,3 +176,31 @@ def test_case__unknown_hpo_terms_and_duplicate_names_are_refused(node: Node) -> 
     create_case(node.gate, STOCKHOLM, dataset=DATASET, family=node.ped, name="dup")
     with pytest.raises(InputError, match="exists already"):
         create_case(node.gate, STOCKHOLM, dataset=DATASET, family=node.ped, name="dup")
+
+
+def test_cli__create_analyse_report_list_as_a_token_holder(node: Node, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from genomenode.catalog import sharing
+    from genomenode.cli.main import app
+
+    with node.gate.Session() as s, s.begin():
+        sharing.upsert_user(s, issuer=node.settings.public_url, subject="dr", roles=["clinician"], region="stockholm")
+    token = tmp_path / "token"
+    token.write_text(node.gate.issue_token(issuer=node.settings.public_url, subject="dr"))
+    env = {"GENOMENODE_CATALOG_URL": node.settings.catalog_url or ""}
+    base = ["--data-dir", str(node.settings.data_dir), "case"]
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, [*base, *args, "--token-file", str(token)], env=env)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    hpo = ",".join(DRAVET_TERMS)
+    assert run("create", "--dataset", DATASET, "--ped", str(node.ped), "--hpo", hpo, "--name", "cli").strip() == "cli"
+    run("analyse", "--case", "cli", "--max-af-dominant", "0.5", "--format", "json")
+    assert run("report", "cli", "--format", "tsv").splitlines()[1].split("\t")[1] == "SCN1A"
+    assert [c["name"] for c in json.loads(run("list"))] == ["cli"]
+    neither = runner.invoke(app, [*base, "analyse"], env=env)
+    assert neither.exit_code == 2 and "exactly one of --vcf" in neither.output

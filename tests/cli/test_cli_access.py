@@ -83,6 +83,10 @@ LOCAL = {
     # read a VCF the user holds (or write an example one) and never touch the node (tests/cases)
     *("case analyse", "case example"),
 }
+# gated commands whose per-role access is tested elsewhere, not yet in this matrix (TODO: rows in
+# GATED need a case of the secure node's samples): stored cases, tests/cases/test_national_cases.py
+# (`case analyse --case` too, which the `case analyse` entry in LOCAL covers only for --vcf)
+TESTED_ELSEWHERE = {"case create", "case report", "case list"}
 
 
 def _commands(group: Any, prefix: str = "") -> set[str]:
@@ -99,7 +103,7 @@ def _commands(group: Any, prefix: str = "") -> set[str]:
 
 def test_cli_matrix__every_command_is_in_the_table() -> None:
     group = typer.main.get_command(app)
-    assert _commands(group) == set(GATED) | LOCAL
+    assert _commands(group) == set(GATED) | LOCAL | TESTED_ELSEWHERE
 
 
 def _expected(command: str, who: str | frozenset[str], user: str | None, own: bool) -> int:

@@ -1,13 +1,20 @@
-"""`genomenode case analyse`: rare-disease candidates for one family, ranked and explained."""
+"""`genomenode case`: rare-disease candidates for one family, ranked and explained.
+
+`analyse --vcf` looks at one family's VCF with no database; `create`, `analyse --case`, `report`
+and `list` work on cases kept in the catalog, on the national database, as the caller behind
+$GENOMENODE_TOKEN or --token-file (cases.service decides and audits).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,11 +41,22 @@ class PanelLevel(StrEnum):
     red = "red"
 
 
+TokenFile = Annotated[
+    Path | None, typer.Option("--token-file", help="File holding a bearer token [default: $GENOMENODE_TOKEN].")
+]
+
+
 @case_app.command("analyse")
 def analyse(
+    ctx: typer.Context,
     vcf: Annotated[
-        Path, typer.Option("--vcf", help="The family's VCF/BCF (bgzipped or plain), one column per member.")
-    ],
+        Path | None, typer.Option("--vcf", help="The family's VCF/BCF (bgzipped or plain), one column per member.")
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="A case in the catalog (`case create`), analysed on the national database."),
+    ] = None,
+    token_file: TokenFile = None,
     hpo: Annotated[
         str, typer.Option("--hpo", help="The proband's HPO terms, comma-separated (HP:0001156,HP:0000486).")
     ] = "",
@@ -73,27 +91,37 @@ def analyse(
         float, typer.Option("--max-af-recessive", help="Cap for recessive, compound het, X-linked, mitochondrial.")
     ] = 0.01,
 ) -> None:
-    """Rank a family's variants by inheritance, consequence, rarity and phenotype; no database needed."""
+    """Rank a family's variants by inheritance, consequence, rarity and phenotype: a VCF with no
+    database (--vcf), or a stored case on the national database (--case; the result is stored)."""
     from genomenode.cases.oneshot import analyse_vcf
     from genomenode.interpret.raredisease.inheritance import Mode
     from genomenode.interpret.raredisease.panels import Confidence
     from genomenode.interpret.raredisease.quality import QualityFilter
     from genomenode.interpret.raredisease.scores import RankingOptions
 
+    if (vcf is None) == (case is None):
+        err.print("[red]error:[/red] give exactly one of --vcf (a family's VCF) or --case (a stored case)")
+        raise typer.Exit(2)
     dominant = (Mode.DE_NOVO, Mode.AUTOSOMAL_DOMINANT)
     caps = {m: (max_af_dominant if m in dominant else max_af_recessive) for m in Mode}
     try:
-        result = analyse_vcf(
-            vcf,
-            ped=ped,
-            proband=proband,
-            hpo=[t for t in hpo.split(",") if t.strip()],
-            assembly=assembly,
-            panel=panel,
-            panel_confidence=Confidence[panel_level.name.upper()],
-            quality=QualityFilter(min_gq=min_gq, min_dp=min_dp),
-            ranking=RankingOptions(max_af=caps),
-        )
+        if case is not None:
+            result = _analyse_stored(
+                ctx, case, token_file, QualityFilter(min_gq=min_gq, min_dp=min_dp), RankingOptions(max_af=caps)
+            )
+        else:
+            assert vcf is not None
+            result = analyse_vcf(
+                vcf,
+                ped=ped,
+                proband=proband,
+                hpo=[t for t in hpo.split(",") if t.strip()],
+                assembly=assembly,
+                panel=panel,
+                panel_confidence=Confidence[panel_level.name.upper()],
+                quality=QualityFilter(min_gq=min_gq, min_dp=min_dp),
+                ranking=RankingOptions(max_af=caps),
+            )
     except GenomenodeError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
@@ -140,6 +168,105 @@ def example(
     phenotype = [t for t in terms if "HP:0000118" in ontology.ancestors(t)][:8]
     vcf, ped, hpo = write_example(out, phenotype)
     err.print(f"wrote {vcf}, {ped} and {hpo} (the child's HPO terms)")
+
+
+def _analyse_stored(ctx: typer.Context, name: str, token_file: Path | None, quality: Any, ranking: Any) -> Any:
+    from genomenode.cases.service import analyse_case
+    from genomenode.query.service import NodeQueries
+
+    with _gate(ctx, token_file) as (gate, caller):
+        queries = NodeQueries(gate.settings, engine=gate.engine)
+        try:
+            return analyse_case(gate, queries, caller, name, quality=quality, ranking=ranking)
+        finally:
+            queries.close()
+
+
+@contextmanager
+def _gate(ctx: typer.Context, token_file: Path | None) -> Iterator[tuple[Any, Any]]:
+    """The node's access control and the caller behind the token, as `cli.sharing` reads them."""
+    from genomenode.access.gate import AccessControl
+    from genomenode.cli.sharing import caller_from_token
+
+    gate = AccessControl(ctx.obj)
+    try:
+        yield gate, caller_from_token(gate, token_file)
+    finally:
+        gate.close()
+
+
+@case_app.command("create")
+def create(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset holding the family's samples.")],
+    ped: Annotated[
+        Path, typer.Option("--ped", help="PED file, or a Phenopacket v2 Family (.json); ids are the samples' names.")
+    ],
+    hpo: Annotated[str, typer.Option("--hpo", help="The proband's HPO terms, comma-separated.")] = "",
+    proband: Annotated[str | None, typer.Option("--proband", help="The index case [default: from the family].")] = None,
+    panel: Annotated[Path | None, typer.Option("--panel", help="A PanelApp gene panel (TSV or API JSON).")] = None,
+    panel_level: Annotated[
+        PanelLevel, typer.Option("--panel-level", help="Lowest panel confidence kept.")
+    ] = PanelLevel.green,
+    name: Annotated[str | None, typer.Option("--name", help="The case's name [default: generated].")] = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Record a case: a family of samples in the national database, HPO terms and an optional panel."""
+    from genomenode.cases.service import create_case
+    from genomenode.interpret.raredisease.panels import Confidence
+
+    try:
+        with _gate(ctx, token_file) as (gate, caller):
+            row = create_case(
+                gate,
+                caller,
+                dataset=dataset,
+                family=ped,
+                proband=proband,
+                hpo=[t for t in hpo.split(",") if t.strip()],
+                panel=panel,
+                panel_level=Confidence[panel_level.name.upper()],
+                name=name,
+            )
+    except GenomenodeError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    typer.echo(row.name)
+    err.print(f"case {row.name}: {len(row.members)} members, proband {row.proband}, region {row.region}")
+
+
+@case_app.command("report")
+def report(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The case's name.")],
+    output_format: Annotated[CaseFormat, typer.Option("--format", help="tsv, json or html.")] = CaseFormat.json,
+    token_file: TokenFile = None,
+) -> None:
+    """The case's latest analysis."""
+    from genomenode.cases.service import case_report
+
+    try:
+        with _gate(ctx, token_file) as (gate, caller):
+            text = case_report(gate, caller, name, output_format.value)
+    except GenomenodeError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    sys.stdout.write(text)
+
+
+@case_app.command("list")
+def list_(ctx: typer.Context, token_file: TokenFile = None) -> None:
+    """The cases whose every member you may see, as JSON."""
+    from genomenode.cases.service import list_cases
+
+    try:
+        with _gate(ctx, token_file) as (gate, caller):
+            found = list_cases(gate, caller)
+    except GenomenodeError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    json.dump(found, sys.stdout, indent=1)
+    sys.stdout.write("\n")
 
 
 def install(app: typer.Typer) -> None:
