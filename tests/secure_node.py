@@ -70,6 +70,26 @@ def build_secure_node(data_dir: Path, *, individuals: int = 80, seed: int = 11) 
     )
 
 
+def add_analysed_cases(node: SecureNode, folder: Path) -> None:
+    """`case-stockholm` and `case-skane`: a singleton case of each region's person, analysed."""
+    from genomenode.access.gate import AccessControl
+    from genomenode.cases.service import analyse_case, create_case
+    from genomenode.query.service import NodeQueries
+
+    gate, queries = AccessControl(node.settings), NodeQueries(node.settings)
+    try:
+        steward = gate.caller_for_token(node.tokens["steward"])
+        for person in (node.stockholm, node.skane):
+            _, dataset, sample = gate.individual(steward, person.pseudonym).row.samples[0]
+            ped = folder / f"{person.region}.ped"
+            ped.write_text(f"F\t{sample}\t0\t0\t0\t2\n")
+            create_case(gate, steward, dataset=dataset, family=ped, name=f"case-{person.region}")
+            analyse_case(gate, queries, steward, f"case-{person.region}")
+    finally:
+        queries.close()
+        gate.close()
+
+
 def store_stats(settings: Settings) -> Cells:
     """Every live variant_stats cell of the node with a non-zero count."""
     from genomenode.catalog import repository as repo

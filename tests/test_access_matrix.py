@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from genomenode.api.app import create_app
 from genomenode.api.security import app_routes
-from tests.secure_node import Person, SecureNode, build_secure_node
+from tests.secure_node import Person, SecureNode, add_analysed_cases, build_secure_node
 
 ROLES = (
     None,
@@ -32,7 +32,9 @@ PROJECT = "hmb-cohort-study"
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> SecureNode:
-    return build_secure_node(tmp_path_factory.mktemp("matrix") / "node")
+    node = build_secure_node(tmp_path_factory.mktemp("matrix") / "node")
+    add_analysed_cases(node, tmp_path_factory.mktemp("cases"))
+    return node
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +101,9 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/audit/export"): lambda c, h, p, u: c.get("/audit/export", headers=h),
     ("GET", "/audit/verify"): lambda c, h, p, u: c.get("/audit/verify", headers=h),
+    ("GET", "/cases/{name}/report"): lambda c, h, p, u: c.get(
+        f"/cases/case-{p.region}/report", params={"format": "html"}, headers=h
+    ),
     # Beacon v2: open to all; what each caller gets is held by tests/beacon
     **{("GET", f"/api{path}"): _get(f"/api{path}")
        for path in ("", "/info", "/service-info", "/configuration", "/map", "/entry_types", "/filtering_terms")},
@@ -136,7 +141,8 @@ PUBLIC = {
     *(route for route in ROUTES if route[1].startswith("/api")),
 }
 INDIVIDUAL = {("GET", "/individuals/{individual_id}"), ("GET", "/individuals/{individual_id}/genotypes")}
-STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - {("GET", "/individuals")}
+CASES = {("GET", "/cases/{name}/report")}  # every member of the family must be visible to the caller
+STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - CASES - {("GET", "/individuals")}
 STEWARD_OK = {("DELETE", "/projects/{project}/grants/{dataset}"): 404}  # the project in the call does not exist
 
 
@@ -147,6 +153,8 @@ def expected(route: tuple[str, str], user: str | None, own: bool) -> int:
         return 401
     if route == ("GET", "/individuals"):
         return 200
+    if route in CASES:
+        return 200 if user == "steward" or (user == "clinician-stockholm" and own) else 404
     if route in INDIVIDUAL:
         if user == "steward":
             return 200

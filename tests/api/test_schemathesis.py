@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from genomenode.api.app import create_app
 from genomenode.settings import Settings
 from genomenode.simulate.national import PROJECT
-from tests.secure_node import SecureNode, build_secure_node
+from tests.secure_node import SecureNode, add_analysed_cases, build_secure_node
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 DATASET = "national-demo"
@@ -48,7 +48,9 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> SecureNode:
-    return build_secure_node(tmp_path_factory.mktemp("schemathesis") / "node", individuals=40, seed=11)
+    node = build_secure_node(tmp_path_factory.mktemp("schemathesis") / "node", individuals=40, seed=11)
+    add_analysed_cases(node, tmp_path_factory.mktemp("cases"))
+    return node
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +198,9 @@ KNOWN_GOOD = [
     ),
     Call("POST", "/individuals/{individual_id}/erasure", "steward", 200, {"individual_id": "{erase_person}"}),
     Call("GET", "/audit/verify", "steward", 200),
+    *(Call("GET", "/cases/{name}/report", u, 200, {"name": "case-stockholm"}, {"format": f})
+      for u, f in (("steward", "json"), ("clinician-stockholm", "html"), ("steward", "tsv"))),
+    Call("GET", "/cases/{name}/report", "clinician-stockholm", 404, {"name": "case-skane"}),
     # Beacon v2 (its bodies are held to the Beacon schemas by tests/beacon)
     *(Call("GET", p, None, 200) for p in ("/api", "/api/info", "/api/service-info", "/api/configuration",
                                            "/api/map", "/api/entry_types", "/api/filtering_terms")),

@@ -45,7 +45,7 @@ async def list_individuals(caller: AuthenticatedCaller, gate: Gate, request: Req
     """The people the caller may see: a clinician's region, a project's consented people, or all
     for a steward."""
     people = await run_in_threadpool(gate.individuals, caller, project=project)
-    gate.record(caller, "read.individuals", target=project or "node", request_id=_rid(request), count=len(people))
+    gate.record(caller, "read.individuals", target=project or "node", request_id=request_id(request), count=len(people))
     return [_out(p, project) for p in people]
 
 
@@ -54,7 +54,7 @@ async def get_individual(
     individual_id: str, caller: AuthenticatedCaller, gate: Gate, request: Request, project: Project = None
 ) -> Any:
     person = await run_in_threadpool(gate.individual, caller, individual_id, project=project)
-    gate.record(caller, "read.individual", target=person.row.pseudonym, request_id=_rid(request), project=project)
+    gate.record(caller, "read.individual", target=person.row.pseudonym, request_id=request_id(request), project=project)
     return _out(person, project)
 
 
@@ -73,7 +73,7 @@ async def get_genotypes(
         raise InputError("give exactly one of region or gene")
     person = await run_in_threadpool(gate.individual, caller, individual_id, project=project)
     q: NodeQueries = request.app.state.queries
-    return await run_in_threadpool(_genotypes, q, gate, person, caller, region, gene, project, _rid(request))
+    return await run_in_threadpool(_genotypes, q, gate, person, caller, region, gene, project, request_id(request))
 
 
 def _genotypes(
@@ -102,7 +102,7 @@ def _genotypes(
     return {"individual": person.id, "assembly": assembly, "region": str(where), "calls": calls}
 
 
-def _rid(request: Request) -> str | None:
+def request_id(request: Request) -> str | None:
     """The caller's X-Request-ID, for matching audit entries to their logs (kept short and printable)."""
     rid = request.headers.get("x-request-id")
     return "".join(ch for ch in rid[:128] if ch.isprintable()) if rid else None

@@ -41,6 +41,7 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/projects/{project}/grants/{dataset}"): policy.Action.MANAGE_GRANTS,
     ("GET", "/audit/export"): policy.Action.READ_AUDIT,
     ("GET", "/audit/verify"): policy.Action.READ_AUDIT,
+    ("GET", "/cases/{name}/report"): "authenticated",  # only if every member is visible (cases.service)
     # GA4GH Beacon v2: open to anyone; the granularity and what records show follow the caller's
     # reach on each dataset (policy.beacon_granularity), decided inside beacon.service
     **{
