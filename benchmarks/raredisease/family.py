@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import heapq
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ CLEARANCE = 10  # bases kept free around a planted or de novo allele
 _MEMBERS = np.array([0, 1, 2])
 
 Int = npt.NDArray[np.int64]
+Key = tuple[int, int]  # (contig order, position): genome order
 
 
 @dataclass
@@ -439,17 +440,38 @@ def _info_af(c: ChromCalls) -> list[str]:
     ]
 
 
-def _with_info(lines: Iterator[str], extra: dict[tuple[str, int], str]) -> Iterator[str]:
-    """Append each site's extra INFO text (after AC and AN)."""
+def _info_texts(assembly: Assembly, calls: Iterable[ChromCalls], annotation: str) -> Iterator[tuple[Key, str]]:
+    """(contig order, position) and the extra INFO text of each site, in genome order, one chromosome at a time."""
+    for c in calls:
+        parts = []
+        if annotation.startswith("csq"):
+            parts.append([f"CSQ={v}" for v in _csq(assembly, c)])
+        if "info" in annotation:
+            parts.append(_info_af(c))
+        order = CONTIG_ORDER[c.chrom]
+        for p, *texts in zip(c.pos.tolist(), *parts, strict=True):
+            yield (order, p), ";".join(t for t in texts if t)
+
+
+def _with_info(
+    lines: Iterator[str], key: Callable[[str], Key], sites: Iterator[tuple[Key, str]], planted: dict[Key, str]
+) -> Iterator[str]:
+    """Append each site's extra INFO text after AC and AN: a streaming join, since the records come in
+    genome order and are the sites less any whose only carrier's call was drawn missing."""
+    current = next(sites, None)
     for line in lines:
-        chrom, pos, rest = line.split("\t", 2)
-        value = extra.get((chrom, int(pos)))
+        at = key(line)
+        value = planted.get(at)
+        if value is None:
+            while current is not None and current[0] < at:
+                current = next(sites, None)
+            value = current[1] if current is not None and current[0] == at else ""
         if not value:
             yield line
             continue
-        fields = rest.split("\t")
-        fields[5] += f";{value}"
-        yield "\t".join((chrom, pos, *fields))
+        fields = line.split("\t")
+        fields[7] += f";{value}"
+        yield "\t".join(fields)
 
 
 def write_family_vcf(
@@ -468,13 +490,12 @@ def write_family_vcf(
     extra = _planted_lines(assembly, planted, rng)
     order = {contig_name(assembly, c): CONTIG_ORDER[c] for c in CHROMS}
 
-    def key(line: str) -> tuple[int, int]:
+    def key(line: str) -> Key:
         chrom, pos, _ = line.split("\t", 2)
         return order[chrom], int(pos)
 
     lines: Iterator[str] = heapq.merge(background, iter(sorted(extra, key=key)), key=key)
     if annotation != "bare":
-        info: dict[tuple[str, int], str] = {}
         planted_calls = [
             ChromCalls(
                 p.chrom,
@@ -489,16 +510,8 @@ def write_family_vcf(
             )
             for p in planted
         ]
-        for c in (*calls, *planted_calls):
-            parts = []
-            if annotation.startswith("csq"):
-                parts.append([f"CSQ={v}" for v in _csq(assembly, c)])
-            if "info" in annotation:
-                parts.append(_info_af(c))
-            name = contig_name(assembly, c.chrom)
-            for p, *texts in zip(c.pos.tolist(), *parts, strict=True):
-                info[(name, p)] = ";".join(t for t in texts if t)
-        lines = _with_info(lines, info)
+        planted_info = dict(_info_texts(assembly, planted_calls, annotation))
+        lines = _with_info(lines, key, _info_texts(assembly, calls, annotation), planted_info)
     return write_bgzipped(path, header_lines(assembly, samples, annotation=annotation, source=source), lines)
 
 

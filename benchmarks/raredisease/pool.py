@@ -29,7 +29,7 @@ import numpy.typing as npt
 from genomenode.domain.assembly import Assembly
 from genomenode.simulate.demography import MUTATION_RATE, POPULATIONS, RECOMBINATION_RATE, human_demography
 
-from .genome import CHROMS, TargetSpace, non_par_x, site_alleles, target_space
+from .genome import CHROMS, TargetSpace, site_alleles, target_space
 
 POOL_PEOPLE = {"NFE": 420, "FIN": 50, "AFR": 45, "SAS": 45, "EAS": 40}
 POOL_FORMAT = "1"
@@ -190,46 +190,80 @@ def _simulate_chromosome(chrom: str, population: Int, *, seed: int) -> ChromPool
 
 
 # -- the whole-genome trio's founders ------------------------------------------------------------
+#
+# A genome through the five-population model takes about an hour on two busy cores, too long for an
+# input whose only job is to time the analyser. The WGS founders therefore come from WGS_TILES
+# stretches of WGS_TILE bases simulated once under a constant population size (as make_vcf.py
+# does), laid end to end along every chromosome; each copy of a stretch takes another two of its
+# WGS_PEOPLE people as the parents, and the other eight are the frequency panel. The mutation rate
+# is set so a genome carries ~4.5 M variants, as a real one does; WGS_PRIVATE private alleles per
+# parent (absent from any panel) stand for the rare and novel variation a real genome adds.
 
-WGS_MUTATION_SCALE = 3.3  # the model gives ~1.4 M variants a genome; real genomes carry ~4.5 M
-WGS_PANEL = 8  # NFE people besides the two founders, whose alleles give the sites a gnomAD-like AF
+WGS_TILE = 50_000_000
+WGS_TILES = 4
+WGS_PEOPLE = 10
+WGS_POPULATION_SIZE = 10_000
+WGS_MUTATION_RATE = 2.5e-8  # with N = 10,000: ~70,000 variant sites per person per 47 Mb, ~4.6 M a genome
+WGS_PRIVATE = 25_000  # private heterozygous alleles per parent, genome-wide
+GENOME_LENGTH = 3.1e9
+
+
+@dataclass(frozen=True)
+class Tile:
+    offsets: Int  # 0-based within the tile
+    alleles: npt.NDArray[np.int8]  # sites × (2 · WGS_PEOPLE)
+
+
+def wgs_tiles(seed: int) -> list[Tile]:
+    tiles = []
+    for k in range(WGS_TILES):
+        ts = msprime.sim_ancestry(
+            samples=[msprime.SampleSet(WGS_PEOPLE, ploidy=2), msprime.SampleSet(1, ploidy=1)],
+            population_size=WGS_POPULATION_SIZE,
+            sequence_length=WGS_TILE,
+            recombination_rate=RECOMBINATION_RATE,
+            random_seed=seed + k,
+        )
+        ts = msprime.sim_mutations(
+            ts, rate=WGS_MUTATION_RATE, model=msprime.BinaryMutationModel(), random_seed=seed + k
+        )
+        genotypes = ts.genotype_matrix()
+        alleles = (genotypes[:, :-1] ^ genotypes[:, -1:]).astype(np.int8)
+        keep = alleles.any(axis=1)
+        tiles.append(Tile(ts.tables.sites.position.astype(np.int64)[keep], alleles[keep]))
+    return tiles
 
 
 def wgs_founders(
-    assembly: Assembly, chrom: str, chrom_length: int, *, seed: int
+    assembly: Assembly, chrom: str, chrom_length: int, tiles: list[Tile], rng: np.random.Generator
 ) -> tuple[Int, list[str], list[str], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-    """Two NFE founders over a whole chromosome: positions, REF, ALT, their 4 × sites haplotypes, and
-    the AF among WGS_PANEL other people (NaN where none of them carries it).
-
-    The mutation rate is scaled by WGS_MUTATION_SCALE so that a genome carries as many variants as
-    a real one; the small panel only tells common from rare, which is what a timing run needs.
-    """
-    ts = msprime.sim_ancestry(
-        samples=[
-            msprime.SampleSet(2 + WGS_PANEL, population="NFE", ploidy=2),
-            msprime.SampleSet(1, population="NFE", ploidy=1),
-        ],
-        demography=human_demography(size_scale=_X_SIZE_SCALE if chrom == "chrX" else 1.0),
-        sequence_length=chrom_length,
-        recombination_rate=RECOMBINATION_RATE,
-        random_seed=seed,
-    )
-    ts = msprime.sim_mutations(
-        ts, rate=MUTATION_RATE * WGS_MUTATION_SCALE, model=msprime.BinaryMutationModel(), random_seed=seed
-    )
-    genotypes = ts.genotype_matrix()
-    alleles = (genotypes[:, :-1] ^ genotypes[:, -1:]).astype(np.int8)
-    pos = ts.tables.sites.position.astype(np.int64) + 1
-    keep = alleles[:, :4].any(axis=1) & (pos <= chrom_length)
-    pos, alleles = pos[keep], alleles[keep]
-    af = alleles[:, 4:].mean(axis=1)
+    """Two parents over a whole chromosome: positions, REF, ALT, their 4 × sites haplotypes, and the
+    AF among the tile's other people (NaN where none of them carries it)."""
+    positions, haplotypes, frequencies = [], [], []
+    for k, start in enumerate(range(0, chrom_length, WGS_TILE)):
+        tile = tiles[(CHROMS.index(chrom) + k) % len(tiles)]
+        pair = rng.choice(WGS_PEOPLE, size=2, replace=False)
+        panel = np.setdiff1d(np.arange(WGS_PEOPLE), pair)
+        pos = tile.offsets + start + 1
+        inside = pos <= chrom_length
+        rows = [2 * pair[0], 2 * pair[0] + 1, 2 * pair[1], 2 * pair[1] + 1]
+        founders = tile.alleles[inside][:, rows]
+        carried = founders.any(axis=1)
+        panel_alleles = tile.alleles[inside][:, np.ravel(np.column_stack([2 * panel, 2 * panel + 1]))]
+        positions.append(pos[inside][carried])
+        haplotypes.append(founders[carried])
+        frequencies.append(panel_alleles[carried].mean(axis=1))
+    n_private = rng.poisson(WGS_PRIVATE * chrom_length / GENOME_LENGTH, size=2)
+    for parent, n in enumerate(n_private.tolist()):
+        private = np.zeros((n, 4), np.int8)
+        private[np.arange(n), 2 * parent + rng.integers(0, 2, size=n)] = 1
+        positions.append(rng.integers(1, chrom_length + 1, size=n))
+        haplotypes.append(private)
+        frequencies.append(np.zeros(n))
+    pos = np.concatenate(positions)
+    pos, first = np.unique(pos, return_index=True)  # sorted; a private allele on a taken position is dropped
+    founders = np.concatenate(haplotypes)[first]
+    af = np.concatenate(frequencies)[first]
     af[af == 0] = np.nan
     refs, alts = site_alleles(assembly, chrom, pos, indel_share=0.10)
-    return pos, refs, alts, np.ascontiguousarray(alleles[:, :4].T), af
-
-
-def male_x(assembly: Assembly, chrom: str, pos: Int, haplotypes: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
-    """A man's two slots: the second is no allele (-1) on chrX outside the PARs."""
-    out = haplotypes.copy()
-    out[1, non_par_x(assembly, chrom, pos)] = -1
-    return out
+    return pos, refs, alts, np.ascontiguousarray(founders.T), af
