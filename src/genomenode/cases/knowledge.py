@@ -1,11 +1,15 @@
 """The reference knowledge a case analysis reads, loaded once per process from the install-time
 tables: gene models (`store.genes`, `store.transcripts`), HPO and its annotations
 (`store.hpo`, `store.hpo_annotations`). Building the phenotype index takes a few seconds, so it is
-cached; a server keeps it for every case it analyses."""
+cached; a server keeps it for every case it analyses. The region index (1-2 s to build) is also
+kept on disk beside the gene models it comes from, rebuilt when they are newer, so a one-shot
+`case analyse` starts in a fraction of a second."""
 
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -14,15 +18,52 @@ import pyarrow.compute as pc
 from genomenode.domain.assembly import Assembly
 from genomenode.interpret.raredisease.phenotype import PhenotypeIndex
 from genomenode.interpret.raredisease.regions import RegionIndex
-from genomenode.store.genes import gene_table
+from genomenode.store.genes import gene_models_dir, gene_table
 from genomenode.store.hpo import Hpo, hpo_path, load_hpo
 from genomenode.store.hpo_annotations import annotations_path, load_annotations
-from genomenode.store.transcripts import feature_table
+from genomenode.store.transcripts import feature_table, transcripts_path
+
+_REGION_ARRAYS = ("segment_bounds", "segment_flags", "segment_offsets", "segment_genes")
+
+
+def region_cache_path(assembly: Assembly) -> Path:
+    return gene_models_dir() / f"{assembly.value}.regions.npz"
 
 
 @functools.cache
 def region_index(assembly: Assembly) -> RegionIndex:
-    return RegionIndex.build(gene_table(assembly), feature_table(assembly))
+    cache = region_cache_path(assembly)
+    sources = [gene_models_dir() / f"{assembly.value}.parquet", transcripts_path(assembly)]
+    newest = max((p.stat().st_mtime for p in sources if p.exists()), default=0.0)
+    if cache.exists() and cache.stat().st_mtime >= newest:
+        try:
+            with np.load(cache, allow_pickle=False) as saved:
+                return RegionIndex(
+                    **{name: saved[name] for name in _REGION_ARRAYS},
+                    symbols=saved["symbols"].astype(object),
+                    has_features=bool(saved["has_features"]),
+                )
+        except (OSError, KeyError, ValueError):
+            pass  # unreadable or from another version: build it again
+    index = RegionIndex.build(gene_table(assembly), feature_table(assembly))
+    _save(cache, index)
+    return index
+
+
+def _save(cache: Path, index: RegionIndex) -> None:
+    """Keep the index for the next process (temp file + rename); a read-only install keeps none."""
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                **{name: getattr(index, name) for name in _REGION_ARRAYS},
+                symbols=index.symbols.astype(str),
+                has_features=np.bool_(index.has_features),
+            )
+        os.replace(tmp, cache)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 @functools.cache
