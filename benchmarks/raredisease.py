@@ -25,6 +25,7 @@ and refuses to write the docs. How the cases are simulated: benchmarks/raredisea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -46,6 +47,7 @@ from genomenode.store.hpo_annotations import annotations_path, load_annotations
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".work" / "raredisease"
 DOCS = REPO / "docs" / "benchmarks.md"
+RESULTS = WORK / "results.json"  # the last real run's rows and timings
 MODE_SHARE = {"de_novo": 0.30, "ar_hom": 0.25, "compound_het": 0.25, "xlr": 0.20}
 KINDS = {
     "dominant": {"missense": 0.5, "stop_gained": 0.2, "frameshift": 0.2, "splice_donor": 0.05, "splice_acceptor": 0.05},
@@ -377,6 +379,25 @@ def recessive_search(sim: Simulator, prefix: list[str], args: argparse.Namespace
     return report.FamilySearch(args.families, run, walls, failed, top5, records)
 
 
+def publish(results: dict[str, Any], *, write: bool) -> int:
+    """Print the docs section of a run's results, and write it into docs/benchmarks.md when asked."""
+    settings = results["settings"]
+    text = report.section(
+        results["rows"],
+        settings=settings,
+        exome=None if results["exome"] is None else report.Timing(**results["exome"]),
+        wgs=None if results["wgs"] is None else report.Timing(**results["wgs"]),
+        search=None if results["search"] is None else report.FamilySearch(**results["search"]),
+    )
+    say("\n" + text)
+    if settings["analyser"] != "genomenode case analyse":
+        say("(stand-in analyser: these numbers test the harness and are not results; never written to the docs)")
+    elif write:
+        report.write_section(DOCS, text)
+        say(f"wrote the section to {DOCS}")
+    return 0
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--fake-analyse"]:
         return analysers.fake_analyse(sys.argv[2:])
@@ -403,7 +424,14 @@ def main() -> int:
         help="the timing rows (default: on with the real analyser, off with the stand-in)",
     )
     ap.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md alone")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help=f"write the section again from the last real run's {RESULTS.name} (after a change to its wording)",
+    )
     args = ap.parse_args()
+    if args.report_only:
+        return publish(json.loads(RESULTS.read_text()), write=not args.no_write)
     if args.fake_analyser and not args.no_write:
         sys.exit("the stand-in analyser's results are never published: add --no-write")
     for tool in ("bgzip", "tabix", "bcftools", "/usr/bin/time"):
@@ -434,27 +462,26 @@ def main() -> int:
         wgs = timed_runs("WGS trio", [*prefix, *wgs_args], records, WGS_RUNS)
         search = recessive_search(sim, prefix, args)
     settings = {
+        "analyser": "stand-in" if args.fake_analyser else "genomenode case analyse",
+        "commit": report.commit(REPO),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": [load_before, os.getloadavg()[0]],
         "seed": args.seed,
         "grch37": sum(1 for r in rows if r["assembly"] == "GRCh37"),
         "annotations": {a: sum(1 for r in rows if r["annotation"] == a) for a in family.ANNOTATIONS},
         "pool": founders.size,
         "wgs_per_person": wgs_per_person,
     }
-    text = report.section(
-        rows,
-        repo=REPO,
-        settings=settings,
-        exome=exome,
-        wgs=wgs,
-        search=search,
-        load=(load_before, os.getloadavg()[0]),
-    )
-    say("\n" + text)
-    if args.fake_analyser:
-        say("(stand-in analyser: these numbers test the harness and are not results)")
-    elif not args.no_write:
-        report.write_section(DOCS, text)
-        say(f"wrote the section to {DOCS}")
+    results = {
+        "settings": settings,
+        "rows": rows,
+        "exome": None if exome is None else dataclasses.asdict(exome),
+        "wgs": None if wgs is None else dataclasses.asdict(wgs),
+        "search": None if search is None else dataclasses.asdict(search),
+    }
+    out = RESULTS if not args.fake_analyser else RESULTS.with_name("results-stand-in.json")
+    out.write_text(json.dumps(results, indent=1))
+    publish(results, write=not args.no_write)
     failures = [r for r in rows if r["error"]]
     if failures:
         say(f"{len(failures)} case(s) failed; first: {failures[0]['case']}: {failures[0]['error']}")

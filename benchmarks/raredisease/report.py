@@ -7,7 +7,6 @@ import platform
 import statistics
 import subprocess
 import textwrap
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,13 +123,12 @@ def commit(repo: Path) -> str:
 def section(
     rows: list[dict[str, Any]],
     *,
-    repo: Path,
     settings: dict[str, Any],
     exome: Timing | None,
     wgs: Timing | None,
     search: FamilySearch | None,
-    load: tuple[float, float],
 ) -> str:
+    load = settings["load"]
     n = len(rows)
     failed = [r for r in rows if r["error"]]
     top1, top5, _top10 = (recall(rows, k) for k in (1, 5, 10))
@@ -143,8 +141,8 @@ def section(
         SECTION,
         "",
         "Written by `benchmarks/raredisease.py` (`make raredisease-benchmark`) from one run of",
-        f"`genomenode case analyse` (one-shot mode: a VCF, a PED and HPO terms, no database) at commit {commit(repo)},",
-        f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"`{settings['analyser']}` (one-shot mode: a VCF, a PED and HPO terms, no database) at commit "
+        f"{settings['commit']}, on {settings['when']}.",
         "",
         *_bullets(
             f"Machine: {machine()}; load average {load[0]:.1f} before the run and {load[1]:.1f} after (other work "
@@ -247,6 +245,9 @@ def section(
         "  reads; real clinicians' terms overlap the annotation less. The Exomiser anchor is on real patients,",
         "  so it is a reference point, not a like-for-like comparison.",
         "- GRCh37 cases are the same simulated exome laid onto GRCh37's own coding exons, not lifted over.",
+        "- The WGS trio only times the analyser: four 50 Mb stretches simulated under a constant population",
+        "  size, laid end to end along every chromosome with another pair of simulated people as the parents in",
+        "  each copy, plus 25,000 private alleles per parent; its frequencies come from eight other people.",
         "",
         "Reproduce: `make raredisease-benchmark` (the founder pool and the WGS trio are simulated once into",
         "`benchmarks/.work/raredisease/`; `--cases N`, `--families N`, `--family-sample N`, `--seed S`).",
