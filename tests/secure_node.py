@@ -76,6 +76,7 @@ def add_analysed_cases(node: SecureNode, folder: Path) -> None:
     from genomenode.cases.service import analyse_case, create_case
     from genomenode.query.service import NodeQueries
 
+    folder.mkdir(parents=True, exist_ok=True)
     gate, queries = AccessControl(node.settings), NodeQueries(node.settings)
     try:
         steward = gate.caller_for_token(node.tokens["steward"])

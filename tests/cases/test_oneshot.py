@@ -123,4 +123,4 @@ def test_cli_case_analyse__tsv_columns_and_json(trio: tuple[Path, Path], dravet_
     document = json.loads(out.stdout)
     assert document["candidates"][0]["gene"] == "SCN1A" and document["proband"] == "child"
     bad = runner.invoke(app, ["case", "analyse", "--vcf", str(vcf), "--ped", str(ped), "--hpo", "HP:9999999"])
-    assert bad.exit_code == 2 and "HP:9999999" in bad.output
+    assert bad.exit_code == 1 and "HP:9999999" in bad.output

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from genomenode.access.crypt import encode_public_key, load_or_create_archive_keys
 from genomenode.cli.main import app
-from tests.secure_node import Person, SecureNode, build_secure_node
+from tests.secure_node import Person, SecureNode, add_analysed_cases, build_secure_node
 
 ROLES = (None, "steward", "admin", "clinician-stockholm", "researcher", "registered", "submitter-stockholm")
 PROJECT = "hmb-cohort-study"
@@ -25,7 +25,14 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> SecureNode:
-    return build_secure_node(tmp_path_factory.mktemp("cli-access") / "node", individuals=40, seed=4)
+    node = build_secure_node(tmp_path_factory.mktemp("cli-access") / "node", individuals=40, seed=4)
+    add_analysed_cases(node, node.settings.data_dir / "case-peds")  # case-stockholm, case-skane
+    return node
+
+
+def _case_ped(node: SecureNode, p: Person) -> str:
+    """The singleton PED (the person's sample) add_analysed_cases wrote for the person's region."""
+    return str(node.settings.data_dir / "case-peds" / f"{p.region}.ped")
 
 
 def _id(person: Person, user: str | None) -> str:
@@ -74,19 +81,23 @@ GATED: dict[str, tuple[Args, str | frozenset[str]]] = {
     "share": (_recipient, frozenset({"steward"})),
     "erase": (lambda n, p, u, t: ["erase", n.spare[1 if p is n.stockholm else 2].pseudonym], frozenset({"steward"})),
     "ingest": (_ingest_again, "ingest"),
-}
+    # a stored case: only for callers who may see every member (the case-<region> cases are singletons)
+    "case create": (
+        lambda n, p, u, t: ["case", "create", "--dataset", "national-demo", "--ped", _case_ped(n, p),
+                            "--name", f"cli-{next(_counter)}"],
+        "case",
+    ),
+    "case analyse": (lambda n, p, u, t: ["case", "analyse", "--case", f"case-{p.region}"], "case"),
+    "case report": (lambda n, p, u, t: ["case", "report", f"case-{p.region}", "--format", "json"], "case"),
+    "case list": (lambda n, p, u, t: ["case", "list"], "token"),
+}  # fmt: skip
 # commands that need the node's secrets on disk instead of a token (the embedded issuer's root of
 # trust), or that only describe the node: run by the operator at its console
 LOCAL = {
     *("keys init", "users add", "users list", "token issue", "audit verify", "datasets", "serve", "demo"),
     "federation demo",  # builds and serves three demo nodes of its own (tests/federation runs it)
-    # read a VCF the user holds (or write an example one) and never touch the node (tests/cases)
-    *("case analyse", "case example"),
+    "case example",  # writes an example family for `case analyse --vcf` (tests/cases), never the node's
 }
-# gated commands whose per-role access is tested elsewhere, not yet in this matrix (TODO: rows in
-# GATED need a case of the secure node's samples): stored cases, tests/cases/test_national_cases.py
-# (`case analyse --case` too, which the `case analyse` entry in LOCAL covers only for --vcf)
-TESTED_ELSEWHERE = {"case create", "case report", "case list"}
 
 
 def _commands(group: Any, prefix: str = "") -> set[str]:
@@ -103,7 +114,7 @@ def _commands(group: Any, prefix: str = "") -> set[str]:
 
 def test_cli_matrix__every_command_is_in_the_table() -> None:
     group = typer.main.get_command(app)
-    assert _commands(group) == set(GATED) | LOCAL | TESTED_ELSEWHERE
+    assert _commands(group) == set(GATED) | LOCAL
 
 
 def _expected(command: str, who: str | frozenset[str], user: str | None, own: bool) -> int:
@@ -113,6 +124,8 @@ def _expected(command: str, who: str | frozenset[str], user: str | None, own: bo
         return 1 if command != "ingest" else 0  # no token: the operator at the console submits
     if who == "token":
         return 0
+    if who == "case":
+        return 0 if user == "steward" or (user == "clinician-stockholm" and own) else 1
     if who == "individual":
         return 0 if user == "steward" or (user in ("clinician-stockholm", "researcher") and own) else 1
     if who == "ingest":

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from genomenode.cli.sharing import fail
 from genomenode.domain.assembly import Assembly
 from genomenode.errors import GenomenodeError
 
@@ -123,8 +124,7 @@ def analyse(
                 ranking=RankingOptions(max_af=caps),
             )
     except GenomenodeError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
     err.print(
         f"{result.proband}: {result.family}, {result.counts['alleles']:,} alleles, "
         f"{result.counts['candidate_genes']} candidate genes"
@@ -229,8 +229,7 @@ def create(
                 name=name,
             )
     except GenomenodeError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
     typer.echo(row.name)
     err.print(f"case {row.name}: {len(row.members)} members, proband {row.proband}, region {row.region}")
 
@@ -249,8 +248,7 @@ def report(
         with _gate(ctx, token_file) as (gate, caller):
             text = case_report(gate, caller, name, output_format.value)
     except GenomenodeError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
     sys.stdout.write(text)
 
 
@@ -263,8 +261,7 @@ def list_(ctx: typer.Context, token_file: TokenFile = None) -> None:
         with _gate(ctx, token_file) as (gate, caller):
             found = list_cases(gate, caller)
     except GenomenodeError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
     json.dump(found, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
