@@ -204,3 +204,21 @@ def test_cli__create_analyse_report_list_as_a_token_holder(node: Node, tmp_path:
     assert [c["name"] for c in json.loads(run("list"))] == ["cli"]
     neither = runner.invoke(app, [*base, "analyse"], env=env)
     assert neither.exit_code == 2 and "exactly one of --vcf" in neither.output
+
+
+def test_case__erasing_a_member_unlinks_them_and_drops_the_stored_analysis(node: Node) -> None:
+    # GIVEN an analysed trio case
+    from genomenode.pipeline.erasure import erase
+
+    create_case(node.gate, STEWARD, dataset=DATASET, family=node.ped, hpo=DRAVET_TERMS, name="trio-e")
+    analyse_case(node.gate, node.queries, STEWARD, "trio-e", ranking=RELAXED)
+    father = next(p for p in node.gate.individuals(STEWARD) if any(s[2] == "father" for s in p.row.samples))
+    # WHEN the father is erased
+    erase(node.gate, STEWARD, father.row.pseudonym)
+    # THEN the analysis that showed his genotypes is gone, and a new one is made without him
+    with pytest.raises(NotFoundError, match="no analysis yet"):
+        case_report(node.gate, STEWARD, "trio-e", "json")
+    result = analyse_case(node.gate, node.queries, STEWARD, "trio-e", ranking=RELAXED)
+    assert result.members == ("child", "mother") and result.family == "duo"
+    scn1a = next(c for c in result.candidates if c.gene == "SCN1A")
+    assert set(scn1a.genotypes) == {"child", "mother"}
