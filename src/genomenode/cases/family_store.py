@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from genomenode.cases.family_vcf import MISSING, VARIANT_COLUMNS, VARIANT_SCHEMA, FamilyVariants
+from genomenode.cases.family_vcf import VARIANT_COLUMNS, VARIANT_SCHEMA, FamilyVariants, scatter_calls
 from genomenode.domain.assembly import Assembly
 from genomenode.errors import CaseError, listing
 from genomenode.query.family import FamilyCalls
@@ -48,18 +48,7 @@ def family_variants(
     if rows.size and not np.array_equal(codes[order][at], sample):
         raise CaseError("the store returned calls of samples outside the family")  # a bug, not input
     col = order[at]
-    alleles = np.zeros((n, m, 2), np.int8)  # no row: hom-ref
-    alleles[rows, col, 0] = calls["call_allele1"].to_numpy()
-    alleles[rows, col, 1] = calls["call_allele2"].to_numpy()
-    genotypes = (alleles == 1).sum(axis=2, dtype=np.int8)
-    genotypes[(alleles == -1).any(axis=2)] = MISSING
-    gq = np.full((n, m), -1, np.int32)
-    dp = np.full((n, m), -1, np.int32)
-    ad = np.full((n, m, 2), -1, np.int32)
-    gq[rows, col] = calls["call_gq"].to_numpy()
-    dp[rows, col] = calls["call_dp"].to_numpy()
-    ad[rows, col, 0] = calls["call_ad_ref"].to_numpy()
-    ad[rows, col, 1] = calls["call_ad_alt"].to_numpy()
+    genotypes, alleles, gq, dp, ad = scatter_calls(calls, rows, col, n, m)  # no row: hom-ref
     first = np.flatnonzero(np.diff(rows, prepend=-1) != 0)  # one row per allele: rows come sorted
     national_ac = calls["national_ac"].to_numpy()[first].astype(np.int64)
     national_an = calls["national_an"].to_numpy()[first].astype(np.int64)

@@ -366,6 +366,29 @@ def _empty(m: int) -> _Dense:
     )
 
 
+def scatter_calls(
+    calls: pa.Table, row: npt.NDArray[np.int64], col: npt.NDArray[np.int64], n: int, m: int
+) -> tuple[
+    npt.NDArray[np.int8], npt.NDArray[np.int8], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]
+]:
+    """Sparse calls (the store's `calls` columns; call i is allele `row[i]` of member `col[i]`) as
+    dense family matrices: ALT copies, the calls themselves, GQ, DP and AD. A (allele, member)
+    without a call is hom-ref with its quality unknown (-1), as the sparse store means it."""
+    alleles = np.zeros((n, m, 2), np.int8)
+    alleles[row, col, 0] = calls["call_allele1"].to_numpy()
+    alleles[row, col, 1] = calls["call_allele2"].to_numpy()
+    genotypes = (alleles == 1).sum(axis=2, dtype=np.int8)
+    genotypes[(alleles == -1).any(axis=2)] = MISSING
+    gq = np.full((n, m), -1, np.int32)
+    dp = np.full((n, m), -1, np.int32)
+    ad = np.full((n, m, 2), -1, np.int32)
+    gq[row, col] = calls["call_gq"].to_numpy()
+    dp[row, col] = calls["call_dp"].to_numpy()
+    ad[row, col, 0] = calls["call_ad_ref"].to_numpy()
+    ad[row, col, 1] = calls["call_ad_alt"].to_numpy()
+    return genotypes, alleles, gq, dp, ad
+
+
 def _dense(
     variants: pa.Table, calls: pa.Table, sites: pa.Table, wanted: Sequence[int] | npt.NDArray[np.int32]
 ) -> _Dense:
@@ -383,20 +406,7 @@ def _dense(
     rows = calls.filter(pa.array(in_family))
     row = rows["ref"].combine_chunks().indices.to_numpy().astype(np.int64)  # the allele's row in `variants`
     col = member_of[rows["sample"].to_numpy()]
-    a1 = rows["call_allele1"].to_numpy()
-    a2 = rows["call_allele2"].to_numpy()
-    alleles = np.zeros((n, m, 2), np.int8)  # no row: hom-ref, as a variant-only VCF means
-    alleles[row, col, 0] = a1
-    alleles[row, col, 1] = a2
-    genotypes = (alleles == 1).sum(axis=2, dtype=np.int8)
-    genotypes[(alleles == -1).any(axis=2)] = MISSING
-    gq = np.full((n, m), -1, np.int32)
-    dp = np.full((n, m), -1, np.int32)
-    ad = np.full((n, m, 2), -1, np.int32)
-    gq[row, col] = rows["call_gq"].to_numpy()
-    dp[row, col] = rows["call_dp"].to_numpy()
-    ad[row, col, 0] = rows["call_ad_ref"].to_numpy()
-    ad[row, col, 1] = rows["call_ad_alt"].to_numpy()
+    genotypes, alleles, gq, dp, ad = scatter_calls(rows, row, col, n, m)  # no row: hom-ref, as a variant-only VCF means
     site_ac = np.zeros(n, np.int64)
     site_an = np.zeros(n, np.int64)
     site_row = sites["ref"].combine_chunks().indices.to_numpy().astype(np.int64)
