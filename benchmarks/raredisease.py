@@ -227,7 +227,8 @@ def accuracy(sim: Simulator, prefix: list[str], args: argparse.Namespace) -> tup
             analysers.arguments(case.vcf, case.ped, case.proband, case.hpo, case.assembly),
             timeout=args.timeout,
         )
-        rank, gene_rank = analysers.causal_rank(result.candidates, case.causal(), case.disease.gene)
+        found = analysers.causal_rank(result.candidates, case.causal(), case.disease.gene)
+        rank, gene_rank = found.rank, found.gene_rank
         row = {
             "case": case_id,
             "mode": mode,
@@ -245,6 +246,7 @@ def accuracy(sim: Simulator, prefix: list[str], args: argparse.Namespace) -> tup
             "candidate_genes": len({str(c.get("gene")) for c in result.candidates}),
             "rank": rank,
             "gene_rank": gene_rank,
+            "reported_gene": found.reported_gene,
             "seconds": round(result.seconds, 3),
             "error": result.error.splitlines()[-1] if result.error else "",
         }
@@ -372,7 +374,7 @@ def recessive_search(sim: Simulator, prefix: list[str], args: argparse.Namespace
         walls.append(result.seconds)
         records.append(case.records)
         failed += bool(result.error)
-        rank, _ = analysers.causal_rank(result.candidates, case.causal(), case.disease.gene)
+        rank = analysers.causal_rank(result.candidates, case.causal(), case.disease.gene).rank
         top5 += rank is not None and rank <= 5
         if (i + 1) % 25 == 0 or i + 1 == run:
             say(f"recessive search: {i + 1}/{run} families, {sum(walls):.0f} s of analysis, {failed} failed")
@@ -446,6 +448,7 @@ def main() -> int:
         )
     performance = (not args.fake_analyser) if args.performance is None else args.performance
     load_before = os.getloadavg()[0]
+    commit_start, dirty_start = report.commit(REPO), report.uncommitted(REPO)
     founders = pool.load_or_build(WORK / "pool", seed=args.seed, progress=say)
     sim = Simulator(founders, args.seed)
     say("eligible diseases: " + ", ".join(f"{m} {len(d)}" for m, d in sim.diseases.items()))
@@ -463,7 +466,9 @@ def main() -> int:
         search = recessive_search(sim, prefix, args)
     settings = {
         "analyser": "stand-in" if args.fake_analyser else "genomenode case analyse",
-        "commit": report.commit(REPO),
+        "commit": commit_start,
+        "commit_end": report.commit(REPO),
+        "uncommitted": sorted(set(dirty_start) | set(report.uncommitted(REPO))),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": [load_before, os.getloadavg()[0]],
         "seed": args.seed,

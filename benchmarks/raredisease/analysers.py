@@ -106,12 +106,17 @@ def _rank(candidate: dict[str, Any], position: int) -> int:
         return position
 
 
-def causal_rank(
-    candidates: list[dict[str, Any]], causal: list[tuple[str, int, str, str]], gene: str
-) -> tuple[int | None, int | None]:
-    """(best rank of a candidate that is a planted allele, best rank of a candidate in the causal gene)."""
+@dataclass(frozen=True)
+class Found:
+    rank: int | None  # best rank of a candidate that is a planted allele
+    gene_rank: int | None  # best rank of a candidate named after the causal gene
+    reported_gene: str | None  # the gene the best planted-allele candidate is listed under
+
+
+def causal_rank(candidates: list[dict[str, Any]], causal: list[tuple[str, int, str, str]], gene: str) -> Found:
     wanted = {minimal(*c) for c in causal}
     allele_rank = gene_rank = None
+    reported = None
     for position, c in enumerate(candidates, start=1):
         rank = _rank(c, position)
         try:
@@ -119,10 +124,10 @@ def causal_rank(
         except (KeyError, TypeError, ValueError):
             key = None
         if key in wanted and (allele_rank is None or rank < allele_rank):
-            allele_rank = rank
+            allele_rank, reported = rank, str(c.get("gene", ""))
         if str(c.get("gene", "")).upper() == gene.upper() and (gene_rank is None or rank < gene_rank):
             gene_rank = rank
-    return allele_rank, gene_rank
+    return Found(allele_rank, gene_rank, reported)
 
 
 # -- the stand-in ranker --------------------------------------------------------------------------

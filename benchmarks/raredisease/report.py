@@ -75,6 +75,70 @@ def _share(rows: list[dict[str, Any]], k: int) -> str:
     return f"{hits / len(rows):.1%} ({hits}/{len(rows)})" if rows else "—"
 
 
+def _provenance(settings: dict[str, Any]) -> str:
+    repo = Path(__file__).resolve().parents[2]
+    text = (
+        "Written by `benchmarks/raredisease.py` (`make raredisease-benchmark`) from one run of "
+        f"`{settings['analyser']}` (one-shot mode: a VCF, a PED and HPO terms, no database) on {settings['when']}, "
+        f"at commit {settings['commit']}"
+    )
+    changed = changed_during(repo, settings["commit"], settings.get("commit_end", settings["commit"]))
+    if changed:
+        text += f"; commits {', '.join(changed)} changed src/genomenode while it ran"
+    if settings.get("uncommitted"):
+        text += (
+            f"; the shared working tree held uncommitted changes to {len(settings['uncommitted'])} file(s) of "
+            "src/genomenode during the run"
+        )
+    return text + "."
+
+
+def _misses(rows: list[dict[str, Any]]) -> list[str]:
+    """Where the cases not at rank 1 went, from the run's own data."""
+    misses = [r for r in rows if r["rank"] is None or r["rank"] > 1]
+    if not misses:
+        return []
+    csq_only = [r for r in misses if r["annotation"] == "csq"]
+    other_gene = [r for r in misses if r["annotation"] != "csq" and r["gene_rank"] is None]
+    rest = len(misses) - len(csq_only) - len(other_gene)
+    per_annotation = {
+        a: [r["candidates"] for r in rows if r["annotation"] == a and not r["error"]] for a in ("csq", "info")
+    }
+    items = []
+    if csq_only:
+        crowded = (
+            per_annotation["csq"]
+            and per_annotation["info"]
+            and statistics.median(per_annotation["csq"]) > 3 * statistics.median(per_annotation["info"])
+        )
+        items.append(
+            f"{len(csq_only)} had gnomAD AF only in VEP's CSQ columns; such cases have a median of "
+            f"{_median(per_annotation['csq'])} candidate variants against {_median(per_annotation['info'])} with "
+            "the AF in INFO" + (": the analyser does not use the frequencies VEP writes into CSQ." if crowded else ".")
+        )
+    if other_gene:
+        names = ", ".join(f"{r['gene']} → {r.get('reported_gene') or 'not listed'}" for r in other_gene)
+        items.append(
+            f"{len(other_gene)} had no candidate named after the disease gene, the planted allele being listed under "
+            f"another gene or not at all ({names}): without CSQ the gene of a variant comes from the gene models, "
+            "where another protein-coding gene overlaps these."
+        )
+    if rest:
+        items.append(f"{rest} had a background variant in another gene ranked above the planted one.")
+    lines = ["", f"The {len(misses)} cases not at rank 1, from this run's data:", *_bullets(*items)]
+    lines += [
+        "",
+        "| case | mode | disease gene | annotation | rank | planted allele listed under |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['case']} | {MODE_LABELS[r['mode']]} | {r['gene']} | {r['annotation']} | "
+        f"{'—' if r['rank'] is None else r['rank']} | {r.get('reported_gene') or '—'} |"
+        for r in misses
+    ]
+    return lines
+
+
 def _bullets(*items: str) -> list[str]:
     """Markdown list items wrapped at 110 columns."""
     return [
@@ -115,6 +179,26 @@ def machine() -> str:
     )
 
 
+def uncommitted(repo: Path) -> list[str]:
+    """Files of the analyser's code (src/genomenode) that differ from the commit: the tree is shared."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--", "src/genomenode"], capture_output=True, text=True
+    )
+    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+
+
+def changed_during(repo: Path, start: str, end: str) -> list[str]:
+    """Commits that changed the analyser's code (src/genomenode) between two commits."""
+    if start == end:
+        return []
+    done = subprocess.run(
+        ["git", "-C", str(repo), "log", "--format=%h", f"{start}..{end}", "--", "src/genomenode"],
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.split()
+
+
 def commit(repo: Path) -> str:
     done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return done.stdout.strip() or "unknown"
@@ -140,9 +224,7 @@ def section(
     lines = [
         SECTION,
         "",
-        "Written by `benchmarks/raredisease.py` (`make raredisease-benchmark`) from one run of",
-        f"`{settings['analyser']}` (one-shot mode: a VCF, a PED and HPO terms, no database) at commit "
-        f"{settings['commit']}, on {settings['when']}.",
+        *textwrap.wrap(_provenance(settings), 110, break_on_hyphens=False),
         "",
         *_bullets(
             f"Machine: {machine()}; load average {load[0]:.1f} before the run and {load[1]:.1f} after (other work "
@@ -201,6 +283,7 @@ def section(
             f"| {label} | {len(group)} | {_share(group, 1)} | {_share(group, 5)} | {_share(group, 10)} | "
             f"{_median([r['candidates'] for r in ok])}; {_median([r['candidate_genes'] for r in ok])} | {missing} |"
         )
+    lines += _misses(rows)
     if exome or wgs or search:
         lines += ["", "| performance | input | wall time | max RSS | target |", "|---|---|---|---|---|"]
     if exome is not None:
@@ -211,15 +294,16 @@ def section(
         )
     if wgs is not None:
         lines.append(
-            f"| WGS trio, end to end | {wgs.records:,} records, {settings.get('wgs_per_person', 0):,} ALT-carrying "
-            f"sites a person (GRCh38, AF in INFO) | median {_seconds(wgs.wall)} of {len(wgs.walls)} runs | "
+            f"| WGS trio, end to end | {wgs.records:,} records, {settings.get('wgs_per_person', 0):,} ALT calls "
+            f"a person (median, bcftools; GRCh38, AF in INFO) | median {_seconds(wgs.wall)} of {len(wgs.walls)} runs | "
             f"{max(wgs.rss_mb, default=0):,.0f} MB | < 60 s — {_met(wgs.wall < TARGET_WGS_S)} |"
         )
     if search is not None:
         how = (
             f"all {search.families:,} analysed one after another"
             if search.run == search.families
-            else f"{search.run:,} of them analysed, the total extrapolated from their mean"
+            else f"{search.run:,} of them analysed one after another in {_seconds(sum(search.walls))}, the total "
+            "extrapolated from their mean"
         )
         lines.append(
             f"| recessive search, {search.families:,} trio exomes | AR families ({how}); median "
