@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 from genomenode.cases.oneshot import analyse_vcf
 from genomenode.cli.main import app
 from genomenode.errors import CaseError
+from genomenode.interpret.raredisease.inheritance import Mode
+from genomenode.interpret.raredisease.scores import RankingOptions
 from genomenode.simulate.family import Planted, write_family
 from genomenode.store.hpo import Hpo
 from genomenode.store.hpo_annotations import annotations_path, load_annotations
@@ -79,6 +82,50 @@ def test_case__annotated_stop_gain_in_an_intolerant_gene_meets_pvs1(
     (first,) = [c for c in analyse_vcf(vcf, ped=ped, hpo=dravet_terms).candidates if c.gene == "SCN1A"]
     assert first.consequence == "stop_gained" and first.hgvs == "ENSP0:p.Arg100Ter"
     assert [a.split(" ")[0] for a in first.acmg][:2] == ["PVS1", "PS2"]
+
+
+def test_case__a_population_af_in_the_csq_entries_counts_against_the_allele(
+    tmp_path: Path, dravet_terms: tuple[str, ...]
+) -> None:
+    # GIVEN a de novo stop gain whose VEP entry says gnomAD exomes see it in 2% of alleles
+    planted = [Planted("SCN1A", ("0/1", "0/0", "0/0"), csq="stop_gained|HIGH|p.Arg100Ter|HC|0.99|0.02")]
+    vcf, ped = write_family(tmp_path, planted)
+    # THEN it is too common for a dominant de novo cause, and says where the frequency came from
+    result = analyse_vcf(vcf, ped=ped, hpo=dravet_terms)
+    assert not [c for c in result.candidates if c.gene == "SCN1A"]
+    relaxed = analyse_vcf(vcf, ped=ped, hpo=dravet_terms, ranking=RankingOptions(max_af=dict.fromkeys(Mode, 0.05)))
+    (scn1a,) = [c for c in relaxed.candidates if c.gene == "SCN1A"]
+    assert scn1a.max_af == pytest.approx(0.02)
+    assert any("annotated population AF 0.02" in r for r in scn1a.reasons)
+
+
+def test_case__without_annotation_an_allele_in_a_nested_gene_counts_for_the_gene_whose_exon_it_is_in(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a de novo allele in a coding exon of EVI2B, which lies inside an intron of NF1
+    vcf, ped = write_family(tmp_path, [Planted("EVI2B", ("0/1", "0/0", "0/0"))])
+    by_gene = {c.gene: c for c in analyse_vcf(vcf, ped=ped).candidates}
+    # THEN it is a coding candidate of EVI2B, and NF1 is not credited with a coding variant
+    assert by_gene["EVI2B"].consequence == "coding_exon"
+    assert "NF1" not in by_gene
+
+
+def test_case__an_annotated_allele_is_scored_under_each_gene_it_changes(tmp_path: Path) -> None:
+    # GIVEN VEP entries for one allele: missense in EVI2B, intronic in NF1, missense in a third gene
+    planted = [Planted("EVI2B", ("0/1", "0/0", "0/0"), csq="missense_variant|MODERATE|p.Arg10Cys||")]
+    vcf, ped = write_family(tmp_path, planted)
+    text = gzip.decompress(vcf.read_bytes()).decode()
+    first = "T|missense_variant|MODERATE|EVI2B|ENSG0|Transcript|ENST0|protein_coding||p.Arg10Cys|||"
+    assert first in text
+    extra = ",T|intron_variant|MODIFIER|NF1|ENSG1|Transcript|ENST1|protein_coding|||||,"
+    extra += "T|missense_variant|MODERATE|OTHER1|ENSG2|Transcript|ENST2|protein_coding||p.Gly5Ser|||"
+    plain = tmp_path / "trio-two-genes.vcf"
+    plain.write_text(text.replace(first, first + extra))
+    # THEN each gene is scored on its own entries: EVI2B and OTHER1 as missense, NF1 not at all
+    by_gene = {c.gene: c for c in analyse_vcf(plain, ped=ped).candidates}
+    assert by_gene["EVI2B"].consequence == by_gene["OTHER1"].consequence == "missense_variant"
+    assert by_gene["OTHER1"].hgvs == "p.Gly5Ser"
+    assert "NF1" not in by_gene
 
 
 def test_case__a_low_confidence_lof_or_gene_models_alone_never_meet_pvs1(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from genomenode.domain.consequence_terms import (
     AnnotationKind,
     Impact,
     RecordConsequences,
+    annotation_columns,
     consequence_rank,
     consequence_table,
     vep_alleles,
@@ -453,3 +454,42 @@ def test_annotate_records__thousands_of_vep_records_parse_in_well_under_a_second
     elapsed = time.perf_counter() - start
     assert all(r is not None and r.alleles[0] is not None for r in out)
     assert elapsed < 5.0  # ~0.2 s here; generous for a loaded CI machine
+
+
+# --- population frequencies in the entries ------------------------------------------------------
+
+VEP_AF = parse_header(
+    "CSQ",
+    "Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL|Feature|AF|gnomADe_AF|"
+    "gnomADg_NFE_AF|MAX_AF|gnomADe_AC|CLIN_SIG",
+)
+
+
+def test_population_af__the_highest_af_column_of_the_alleles_entries_counts() -> None:
+    entries = ",".join(
+        [
+            "T|missense_variant|GENE1|TX1|0.01|0.002|0.04|.|120|benign",
+            "T|intron_variant|GENE1|TX2|0.01|0.002|0.04|0.05&0.3|120|benign",
+            "G|missense_variant|GENE1|TX1|||||3|",
+        ]
+    )
+    found = annotate_record(VEP_AF, entries, "C", ["T", "G"], pos=100)
+    t_allele, g_allele = found.alleles
+    assert t_allele is not None and t_allele.population_af == pytest.approx(0.3)  # MAX_AF's co-located values too
+    assert g_allele is not None and g_allele.population_af is None  # no AF given: unknown, not 0
+    assert [VEP_AF.columns[i] for i in annotation_columns(VEP_AF).population_af] == [
+        "AF",
+        "gnomADe_AF",
+        "gnomADg_NFE_AF",
+        "MAX_AF",
+    ]  # gnomADe_AC is a count, not a frequency
+
+
+def test_population_af__a_format_without_af_columns_gives_none() -> None:
+    found = annotate_record(VEP, _csq(Allele="T", Consequence="missense_variant", SYMBOL="G"), "C", ["T"], pos=5)
+    assert found.alleles[0] is not None and found.alleles[0].population_af is None
+
+
+def test_population_af__a_cell_that_is_not_a_number_is_named() -> None:
+    with pytest.raises(AnnotationError, match=r"column gnomADe_AF is 'high'"):
+        annotate_record(VEP_AF, "T|missense_variant|G|TX|.|high|||1|", "C", ["T"], pos=5)

@@ -34,6 +34,7 @@ from genomenode.interpret.raredisease.consequence import (
     AnnotationKind,
     annotate_record,
     parse_header,
+    summarise_allele,
 )
 from genomenode.interpret.raredisease.inheritance import Mode, chromosome_classes, inheritance_modes
 from genomenode.interpret.raredisease.mendel import mendelian_errors
@@ -44,7 +45,9 @@ from genomenode.interpret.raredisease.ranking import MODE_NAMES, Candidate, Vari
 from genomenode.interpret.raredisease.regions import RegionClass
 from genomenode.interpret.raredisease.scores import LOSS_OF_FUNCTION, RankingOptions, consequence_pathogenicity
 
-# population frequency fields an annotation may carry in INFO (VEP --custom/--af_gnomad, vcfanno, ...)
+# population frequency fields an annotation may carry in INFO (VEP --custom/--af_gnomad, vcfanno, ...);
+# narrower than the annotation columns' POPULATION_AF: a bare INFO/AF (or AFR_AF in a 1000 Genomes
+# release) is the call set's own frequency, not a reference population's
 _POPULATION_AF = re.compile(r"(?i)^(.*(gnomad|exac|topmed|1000g|1kg|esp|swegen|popmax|grpmax).*_?af.*|max_af)$")
 _KEEP_CLASSES: tuple[RegionClass, ...] = NEAR_EXON_CLASSES  # the same set the VCF reader pre-selects with
 MAX_MENDEL_ERROR_RATE = 0.02  # above this, a trio's stated parentage is doubtful (non-paternity, sample swap)
@@ -162,7 +165,7 @@ def analyse(variants: FamilyVariants, request: CaseRequest) -> CaseResult:
         counts = {"alleles": variants.n, "carried_by_proband": int(carried.sum())}
     counts["near_exons"] = int(selected.size)
 
-    evidence, details = _evidence(variants, regions, selected, request, notes)
+    selected, evidence, details = _evidence(variants, regions, selected, request, notes)
     sub_alleles = variants.alleles[selected]
     quality = apply_quality(
         request.quality,
@@ -175,7 +178,7 @@ def analyse(variants: FamilyVariants, request: CaseRequest) -> CaseResult:
     failed = quality.variant_failed()
     quality_reasons = quality.reasons(sample_names=members, quality=request.quality)
     evidence = VariantEvidence(evidence.gene, evidence.pathogenicity, evidence.max_af, failed == 0)
-    counts["passing_quality"] = int((failed == 0).sum())
+    counts["passing_quality"] = int(np.unique(selected[failed == 0]).size)  # alleles, not allele × gene
 
     sub_chrom = chrom[selected]
     classes = chromosome_classes(variants.assembly, sub_chrom, pos[selected])
@@ -237,7 +240,12 @@ def _evidence(
     selected: npt.NDArray[np.int64],
     request: CaseRequest,
     notes: list[str],
-) -> tuple[VariantEvidence, _Details]:
+) -> tuple[npt.NDArray[np.int64], VariantEvidence, _Details]:
+    """The evidence of each (allele, gene) pair: rows of `selected`, repeated where an allele lies
+    in more than one gene, so that each gene is scored on what the allele does to it (a variant in
+    SCN1A's exon and another gene's intron counts as coding for SCN1A only).
+
+    Returns the variant-table row of each evidence row, the evidence and the details for reasons."""
     table = variants.variants
     formats = _annotation_formats(variants.info_descriptions)
     if not formats:
@@ -249,54 +257,104 @@ def _evidence(
     src_alts = table["source_alts"].take(pa.array(selected)).to_pylist()
     src_pos = table["source_pos"].take(pa.array(selected)).to_pylist()
     src_allele = table["source_allele"].take(pa.array(selected)).to_pylist()
-    n = selected.size
-    genes = np.empty(n, dtype=object)
-    consequence = np.empty(n, dtype=object)
-    annotated = np.zeros(n, np.bool_)
-    hgvs: list[str | None] = [None] * n
-    annotation: list[AlleleConsequence | None] = [None] * n
-    annotated_af = np.full(n, np.nan)
     labels = regions.labels()
     coding = knowledge.protein_coding(variants.assembly)
+    floor = request.ranking.min_pathogenicity
+    rows: list[int] = []  # index into `selected` of each evidence row
+    genes: list[str] = []
+    consequence: list[str] = []
+    annotated: list[bool] = []
+    hgvs: list[str | None] = []
+    annotation: list[AlleleConsequence | None] = []
+    annotated_af: list[float] = []
+    by_models: list[int] = []  # evidence rows whose class must be taken within their own gene
     for i, row in enumerate(selected.tolist()):
         overlapping = regions.gene_rows[regions.gene_offsets[row] : regions.gene_offsets[row + 1]]
-        # where genes overlap (SCN1A and SCN1A-AS1), the protein-coding one stands for the variant
-        chosen = next((g for g in overlapping if coding[g]), overlapping[0] if len(overlapping) else None)
-        genes[i] = str(regions.symbols[chosen]) if chosen is not None else ""
-        consequence[i] = str(labels[row])
+        # where genes overlap (SCN1A and SCN1A-AS1), the protein-coding ones stand for the variant
+        chosen = [int(g) for g in overlapping if coding[g]] or [int(g) for g in overlapping[:1]]
         info: dict[str, Any] = json.loads(infos[i]) if infos[i] else {}
         afs = [a for a in (_number(v) for k, v in info.items() if _POPULATION_AF.match(k)) if a is not None]
-        if afs:
-            annotated_af[i] = max(afs)
-        for key, fmt in formats.items():
-            value = info.get(key)
-            if not value:
+        info_af = max(afs) if afs else np.nan
+        allele = _annotated_allele(formats, info, src_ref[i], src_alts[i], src_pos[i], src_allele[i])
+        if allele is None:
+            names = [str(regions.symbols[g]) for g in chosen] or [""]
+            for name in names:
+                rows.append(i)
+                genes.append(name)
+                consequence.append(str(labels[row]))
+                annotated.append(False)
+                hgvs.append(None)
+                annotation.append(None)
+                annotated_af.append(info_af)
+                if len(names) > 1:
+                    by_models.append(len(rows) - 1)
+            continue
+        af = info_af if allele.population_af is None else float(np.fmax(info_af, allele.population_af))
+        per_gene = [(allele.gene or (str(regions.symbols[chosen[0]]) if chosen else ""), allele)]
+        for other in allele.genes:  # VEP's every gene, most severe first: each on its own transcripts
+            if other == per_gene[0][0]:
                 continue
-            text = value if isinstance(value, str) else ",".join(str(v) for v in value)
-            found = annotate_record(fmt, text, src_ref[i], str(src_alts[i]).split(","), pos=src_pos[i])
-            k = int(src_allele[i]) - 1
-            allele = found.alleles[k] if 0 <= k < len(found.alleles) else None
-            if allele is not None:
-                annotation[i] = allele
-                annotated[i] = True
-                consequence[i] = allele.most_severe
-                genes[i] = allele.gene or genes[i]
-                hgvs[i] = allele.hgvsp or allele.hgvsc
-                break
+            own = summarise_allele(allele.allele, [t for t in allele.transcripts if t.gene == other])
+            if consequence_pathogenicity(own.most_severe, annotated=True) >= floor:
+                per_gene.append((other, own))
+        for name, found in per_gene:
+            rows.append(i)
+            genes.append(name)
+            consequence.append(found.most_severe)
+            annotated.append(True)
+            hgvs.append(found.hgvsp or found.hgvsc)
+            annotation.append(found)
+            annotated_af.append(af)
+    index = np.asarray(rows, dtype=np.int64)
+    gene_array = np.asarray(genes, dtype=object)
+    consequence_array = np.asarray(consequence, dtype=object)
+    if by_models:
+        pick = np.asarray(by_models, dtype=np.int64)
+        at = selected[index[pick]]
+        ref_len = np.asarray(pa.compute.utf8_length(table["ref"].take(pa.array(at))).to_numpy(), np.int64)
+        start = np.asarray(table["pos"].take(pa.array(at)).to_numpy(), np.int64)
+        chrom = np.asarray(table["chrom"].take(pa.array(at)).to_pylist(), dtype=object)
+        consequence_array[pick] = knowledge.classes_within_genes(
+            variants.assembly, chrom, start, start + ref_len - 1, gene_array[pick]
+        )
+    annotated_array = np.asarray(annotated, dtype=np.bool_)
     pathogenicity = np.array(
-        [consequence_pathogenicity(str(c), annotated=bool(a)) for c, a in zip(consequence, annotated, strict=True)],
+        [
+            consequence_pathogenicity(str(c), annotated=bool(a))
+            for c, a in zip(consequence_array, annotated_array, strict=True)
+        ],
         dtype=np.float64,
     )
     if request.panel is not None:
         on_panel = request.panel.symbols(request.panel_confidence)
-        genes = np.array([g if g in on_panel else "" for g in genes], dtype=object)
-    ac = variants.cohort_ac[selected].astype(np.int64)
-    an = variants.cohort_an[selected].astype(np.int64)
+        gene_array = np.array([g if g in on_panel else "" for g in gene_array], dtype=object)
+    at = selected[index]
+    ac = variants.cohort_ac[at].astype(np.int64)
+    an = variants.cohort_an[at].astype(np.int64)
     cohort_af = np.where(an > 0, ac / np.maximum(an, 1), np.nan)
-    max_af = np.fmax(cohort_af, annotated_af)
-    quality_ok = np.ones(n, np.bool_)
-    evidence = VariantEvidence(genes, pathogenicity, max_af, quality_ok)
-    return evidence, _Details(consequence, annotated, hgvs, annotation, annotated_af, an, ac)
+    annotated_af_array = np.asarray(annotated_af, dtype=np.float64)
+    max_af = np.fmax(cohort_af, annotated_af_array)
+    quality_ok = np.ones(len(at), np.bool_)
+    evidence = VariantEvidence(gene_array, pathogenicity, max_af, quality_ok)
+    details = _Details(consequence_array, annotated_array, hgvs, annotation, annotated_af_array, an, ac)
+    return at, evidence, details
+
+
+def _annotated_allele(
+    formats: Mapping[str, AnnotationFormat], info: Mapping[str, Any], ref: str, alts: str, pos: int, allele: int
+) -> AlleleConsequence | None:
+    """What the record's first CSQ/BCSQ/ANN field says of this ALT; None without one."""
+    for key, fmt in formats.items():
+        value = info.get(key)
+        if not value:
+            continue
+        text = value if isinstance(value, str) else ",".join(str(v) for v in value)
+        found = annotate_record(fmt, text, ref, str(alts).split(","), pos=pos)
+        k = int(allele) - 1
+        hit = found.alleles[k] if 0 <= k < len(found.alleles) else None
+        if hit is not None:
+            return hit
+    return None
 
 
 def _annotation_formats(descriptions: Mapping[str, str]) -> dict[str, AnnotationFormat]:

@@ -212,6 +212,7 @@ class _Context:
             ix(c.hgvsc), ix(c.hgvsp), ix(c.lof_filter), ix(c.lof_flags), ix(c.protein_change), ix(c.dna_change)
         )
         self.allele = itemgetter(ix(c.allele), ix(c.allele_num))
+        self.population_af = itemgetter(*c.population_af) if c.population_af else None
         self.term_cache: dict[tuple[str, str], tuple[tuple[str, ...], bool, Impact, int]] = {}
         self.number_cache: dict[tuple[int, str], float | None] = {}
 
@@ -277,6 +278,20 @@ class _Context:
             self.number_cache[key] = value
         return value
 
+    def frequency(self, where: str, entry: int, fields: list[str]) -> float | None:
+        """The highest of the entry's population AF columns; `&`-joined values (VEP's co-located
+        variants) count each, empty and `.` cells none."""
+        if self.population_af is None:
+            return None
+        cells = self.population_af(fields)
+        best: float | None = None
+        for column, raw in zip(self.cols.population_af, (cells,) if isinstance(cells, str) else cells, strict=True):
+            for part in raw.split("&") if raw else ():
+                value = self.number(where, entry, column, part)
+                if value is not None and (best is None or value > best):
+                    best = value
+        return best
+
 
 def _text(value: str) -> str | None:
     if not value:
@@ -311,6 +326,7 @@ def _entry(ctx: _Context, where: str, entry: int, fields: list[str]) -> Transcri
         protein_change or None,
         dna_change or None,
         starred,
+        ctx.frequency(where, entry, fields),
     )
 
 

@@ -177,6 +177,7 @@ class TranscriptConsequence(NamedTuple):
     protein_change: str | None = None  # bcftools amino_acid_change (not HGVS)
     dna_change: str | None = None  # bcftools dna_change
     downstream_of_stop: bool = False  # bcftools `*` prefix
+    population_af: float | None = None  # the highest population AF column of the entry (VEP gnomADe_AF, MAX_AF...)
 
 
 class LofCall(NamedTuple):
@@ -214,6 +215,7 @@ class AlleleConsequence(NamedTuple):
     transcripts: tuple[TranscriptConsequence, ...]
     compound: bool = False  # bcftools: reported with other records of a compound variant
     after_stop: bool = False  # bcftools: every consequence lies downstream of a stop (`*`)
+    population_af: float | None = None  # the highest population AF any of its entries carries
 
     @property
     def lof_confidence(self) -> str | None:
@@ -234,6 +236,12 @@ class RecordConsequences(NamedTuple):
 # Constraint columns VEP plugins and custom annotations write (gene-level before transcript-level).
 PLI_COLUMN = re.compile(r"(?i)(exac_?|gnomad_?)?pli(_gene_value|_transcript_value)?")
 LOEUF_COLUMN = re.compile(r"(?i)loeuf|oe_lof_upper|lof\.oe_ci\.upper")
+# Population allele frequencies, as INFO keys or annotation columns: VEP's AF (1000 Genomes), its
+# continental AFR_AF..SAS_AF and AA_AF/EA_AF (ESP), MAX_AF, gnomADe_AF/gnomADg_AF and their
+# populations, custom gnomAD/ExAC/TOPMed/SweGen columns, popmax/grpmax.
+POPULATION_AF = re.compile(
+    r"(?i)(max_af|af|(afr|amr|eas|eur|sas|aa|ea)_af|.*(gnomad|exac|topmed|1000g|1kg|esp|swegen|popmax|grpmax).*af.*)"
+)
 
 
 class AnnotationColumns(NamedTuple):
@@ -259,6 +267,7 @@ class AnnotationColumns(NamedTuple):
     loeuf: int | None
     protein_change: int | None
     dna_change: int | None
+    population_af: tuple[int, ...] = ()
 
 
 def annotation_columns(fmt: AnnotationFormat) -> AnnotationColumns:
@@ -287,6 +296,7 @@ def annotation_columns(fmt: AnnotationFormat) -> AnnotationColumns:
         loeuf=fmt.matching(LOEUF_COLUMN),
         protein_change=c("amino_acid_change") if fmt.kind is AnnotationKind.BCFTOOLS else None,
         dna_change=c("dna_change") if fmt.kind is AnnotationKind.BCFTOOLS else None,
+        population_af=tuple(i for i, name in enumerate(fmt.columns) if POPULATION_AF.fullmatch(name)),
     )
 
 
@@ -366,6 +376,7 @@ def summarise_allele(
     most_severe = terms[0] if len(terms) == 1 else min(terms, key=lambda term: consequence_rank(term, top.impact))
     lof: tuple[LofCall, ...] = ()
     constraint: dict[str, GeneConstraint] = {}
+    afs = [t.population_af for t in found if t.population_af is not None]
     for t in found:
         if t.lof is not None and not t.downstream_of_stop:
             lof += (LofCall(t.gene, t.transcript, t.lof, t.lof_filter, t.lof_flags),)
@@ -386,6 +397,7 @@ def summarise_allele(
         tuple(found),
         compound or any(t.dna_change is not None and "+" in t.dna_change for t in found),
         top.downstream_of_stop,
+        max(afs) if afs else None,
     )
 
 

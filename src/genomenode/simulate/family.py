@@ -21,7 +21,7 @@ from genomenode.store.transcripts import feature_table
 
 MEMBERS = ("child", "father", "mother")
 EXAMPLE_DISEASE = "OMIM:607208"  # Dravet syndrome: a de novo SCN1A variant in a child with seizures
-CSQ_FORMAT = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp|LoF|pLI"
+CSQ_FORMAT = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp|LoF|pLI|gnomADe_AF"
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Planted:
     ref: str = "C"
     alt: str = "T"
     offset: int = 0  # bases from the gene's middle coding base
-    csq: str | None = None  # Consequence|IMPACT|HGVSp|LoF|pLI, written as a CSQ value
+    csq: str | None = None  # Consequence|IMPACT|HGVSp|LoF|pLI[|gnomADe_AF], written as a CSQ value
 
 
 def coding_base(gene: str, assembly: Assembly = Assembly.GRCh38, offset: int = 0) -> tuple[str, int]:
@@ -68,9 +68,9 @@ def write_family(
         chrom, pos = coding_base(p.gene, offset=p.offset)
         info = "."
         if p.csq is not None:
-            consequence, impact, hgvsp, lof, pli = p.csq.split("|")
+            consequence, impact, hgvsp, lof, pli, *af = p.csq.split("|")
             transcript = f"{p.gene}|ENSG0|Transcript|ENST0|protein_coding"
-            info = f"CSQ={p.alt}|{consequence}|{impact}|{transcript}||{hgvsp}|{lof}|{pli}"
+            info = f"CSQ={p.alt}|{consequence}|{impact}|{transcript}||{hgvsp}|{lof}|{pli}|{''.join(af)}"
         calls = "\t".join(_call(gt) for gt in p.genotypes)
         records.append((chrom, pos, f"{chrom}\t{pos}\t.\t{p.ref}\t{p.alt}\t50\tPASS\t{info}\tGT:GQ:DP:AD\t{calls}"))
     for k in range(background):  # inherited common variants in a gene desert of chr5
