@@ -1,10 +1,7 @@
 """A case's analysis as one HTML page to read on screen or print: `render_html(result.as_dict())`.
 
-The page is opened offline on hospital machines, so it is self-contained: inline CSS, no script, no
-font, image or stylesheet fetched, and a Content-Security-Policy that forbids all of them should a
-value ever slip through. Sample ids, HGVS strings and reasons come from the user's files, so every
-value is text: markup is built only by `_el`, which escapes whatever it is not given as `_Html`.
-The page is ASCII (other characters as character references), so it survives any terminal encoding.
+The page is self-contained and every value in it is text (`domain.markup`: inline CSS, no
+script, a Content-Security-Policy, escaping by construction, ASCII out).
 
 What it shows, top to bottom (Exomiser's report puts its settings and filter counts above the
 ranked genes; Scout's case report leads with the phenotype): the proband, the family's shape,
@@ -15,11 +12,15 @@ genotypes, score (variant x phenotype), ACMG criteria and reasons. It makes no c
 
 from __future__ import annotations
 
-import html
 import importlib.metadata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+from genomenode.domain.markup import Html as _Html
+from genomenode.domain.markup import el as _el
+from genomenode.domain.markup import join as _join
+from genomenode.domain.markup import page
 
 COUNT_LABELS = {
     "alleles": "alleles in the VCF",
@@ -29,13 +30,6 @@ COUNT_LABELS = {
     "candidate_genes": "candidate genes (an inheritance mode fits, rare enough)",
 }
 SETTING_LABELS = {"quality": "genotype quality", "max_af": "population frequency cap per mode"}
-_VOID = frozenset({"meta", "br"})
-# a line break after these keeps the page's source readable; whitespace between them renders as nothing
-_BLOCK = frozenset(
-    {"head", "meta", "title", "style", "body", "header", "main", "section", "footer", "h1", "h2", "p"}
-    | {"dl", "dd", "ul", "li", "table", "thead", "tbody", "tr"}
-)
-
 _CSS = """
 :root { color-scheme: light; }
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Arial, sans-serif; color: #1a1a1a;
@@ -72,39 +66,6 @@ footer { margin-top: 2rem; border-top: 1px solid #ccc; padding-top: .5rem; font-
 """
 
 
-class _Html(str):
-    """Markup built by this module; any other str put into the page is text and gets escaped."""
-
-    __slots__ = ()
-
-
-def _el(tag: str, *children: object, **attrs: object) -> _Html:
-    """`<tag attrs>children</tag>`; `class_` is the class attribute, `http_equiv` http-equiv."""
-    attributes = "".join(
-        f' {name.rstrip("_").replace("_", "-")}="{html.escape(str(value), quote=True)}"'
-        for name, value in attrs.items()
-        if value is not None
-    )
-    end = "\n" if tag in _BLOCK else ""
-    if tag in _VOID:
-        return _Html(f"<{tag}{attributes}>{end}")
-    return _Html(f"<{tag}{attributes}>{_join(children)}</{tag}>{end}")
-
-
-def _join(children: Iterable[object]) -> _Html:
-    parts: list[str] = []
-    for child in children:
-        if child is None:
-            continue
-        if isinstance(child, _Html):
-            parts.append(child)
-        elif isinstance(child, list | tuple):
-            parts.append(_join(child))
-        else:
-            parts.append(html.escape(str(child), quote=True))
-    return _Html("".join(parts))
-
-
 def render_html(
     result: Mapping[str, Any],
     *,
@@ -116,26 +77,13 @@ def render_html(
     proband = str(result["proband"])
     members = [str(m) for m in result["members"]]
     title = f"Case report: {proband}"
-    head = _el(
-        "head",
-        _el("meta", charset="utf-8"),
-        _el(
-            "meta",
-            http_equiv="Content-Security-Policy",
-            content="default-src 'none'; style-src 'unsafe-inline'; form-action 'none'",
-        ),
-        _el("meta", name="viewport", content="width=device-width, initial-scale=1"),
-        _el("title", f"genomenode {title}"),
-        _el("style", _Html(_CSS)),
-    )
     body = _el(
         "body",
         _el("header", _el("h1", title), _summary(result, members, term_names)),
         _el("main", _cannot_tell(result), _notes(result), _filtering(result), _candidates(result, members)),
         _footer(generated),
     )
-    page = "<!DOCTYPE html>\n" + _el("html", head, body, lang="en") + "\n"
-    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    return page(f"genomenode {title}", _CSS, body)
 
 
 def _summary(result: Mapping[str, Any], members: list[str], term_names: Mapping[str, str] | None) -> _Html:
