@@ -15,7 +15,8 @@
     │   ├── PedigreeError (ValueError)   a PED file or Phenopacket family that is malformed or inconsistent
     │   ├── PanelError (ValueError)      a gene panel file that is malformed
     │   ├── AnnotationError (ValueError)  a CSQ/BCSQ/ANN annotation that disagrees with its header
-    │   └── CaseError (ValueError)       a case that cannot be analysed as asked (no proband, unknown HPO term)
+    │   ├── CaseError (ValueError)       a case that cannot be analysed as asked (no proband, unknown HPO term)
+    │   └── PgxError (ValueError)        a PGx request that cannot be answered as asked (outside call, sample)
     ├── NotFoundError (LookupError)      a dataset/variant that does not exist
     ├── StoreError                       the store on disk is inconsistent or locked
     │   └── StoreLockedError
@@ -78,6 +79,11 @@ class AnnotationError(InputError, ValueError):
 
 class CaseError(InputError, ValueError):
     """A rare-disease case that cannot be analysed as asked: no proband, unknown HPO term, empty family."""
+
+
+class PgxError(InputError, ValueError):
+    """A pharmacogenomic request that cannot be answered as asked: a malformed outside-call file,
+    a VCF with several samples and none chosen, a gene no definition covers."""
 
 
 class SampleSheetError(InputError):
