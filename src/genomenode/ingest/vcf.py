@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ import cyvcf2
 import numpy as np
 import numpy.typing as npt
 
+from genomenode.domain.assembly import canonical_contig
+from genomenode.domain.observed import ObservedGenotype
 from genomenode.errors import UnsortedVcfError, VcfFormatError
 
 # Alleles that are not variants: the spanning deletion and gVCF's reference-block placeholders.
@@ -571,3 +573,219 @@ def _full_record(path: Path, rec: Any, index: int, n: int, has: dict[str, bool])
         return _record(rec, index, n, has, None)
     except Exception as exc:  # as iter_records says it
         raise _unpack_error(path, index, rec, exc) from exc
+
+
+# -- genotypes at given positions (pharmacogenomics) -------------------------------------------
+
+_MERGE_GAP = 5_000  # windows closer than this are read through one index query
+
+
+@dataclass(frozen=True)
+class GenotypesAt:
+    """The records overlapping some windows, each as written (not split, not trimmed), with the
+    calls of the chosen samples as arrays: `gt` is records × samples × ploidy (allele index, -1
+    missing, -2 no such copy), `phased` records × samples, `phase_set` records × samples (FORMAT/PS,
+    -1 when not given). Contigs are canonical (chr10 whether the file wrote 10 or chr10)."""
+
+    path: Path
+    samples: tuple[str, ...]
+    chrom: tuple[str, ...]
+    pos: tuple[int, ...]
+    ref: tuple[str, ...]
+    alts: tuple[tuple[str, ...], ...]
+    gt: npt.NDArray[np.int16]
+    phased: npt.NDArray[np.bool_]
+    phase_set: npt.NDArray[np.int64]
+
+    @property
+    def n_records(self) -> int:
+        return len(self.pos)
+
+    def observed(self, sample: int | str) -> list[ObservedGenotype]:
+        """One sample's genotype at every record (by column number or name); a call with no copy
+        (a woman's chrY) is left out. A haploid call is not phased: its GT has no separator."""
+        column = self.samples.index(sample) if isinstance(sample, str) else sample
+        name = self.samples[column]
+        rows = self.gt[:, column, :].tolist()
+        phased = self.phased[:, column].tolist()
+        ps = self.phase_set[:, column].tolist()
+        out = []
+        for i, row in enumerate(rows):
+            alleles = tuple(a for a in row if a != -2)
+            if not alleles:
+                continue
+            is_phased = phased[i] and len(alleles) > 1
+            out.append(
+                ObservedGenotype(
+                    name,
+                    self.chrom[i],
+                    self.pos[i],
+                    self.ref[i],
+                    self.alts[i],
+                    alleles,
+                    is_phased,
+                    ps[i] if is_phased and ps[i] >= 0 else None,
+                )
+            )
+        return out
+
+
+def genotypes_at(
+    path: Path, windows: Iterable[tuple[str, int, int]], *, samples: Sequence[str] | None = None
+) -> GenotypesAt:
+    """Every record of `path` overlapping a window (contig, first, last; 1-based, inclusive; any
+    contig naming), with the calls of `samples` (all by default), in file order.
+
+    A bgzipped VCF or BCF with a tabix/CSI index is read through the index (nearby windows share
+    one query); otherwise in one streaming pass that parses genotypes only of overlapping records.
+    Raises VcfFormatError naming the file and where, UnsortedVcfError for an unsorted plain file.
+    """
+    wanted = _windows_by_contig(windows)
+    vcf = _open(path)
+    try:
+        header = _header(path, vcf)
+        chosen = _choose_samples(path, header, samples)
+        if samples is not None:
+            vcf.set_samples(list(chosen))
+            chosen = tuple(vcf.samples)  # htslib keeps file order
+        has_ps = "PS" in header.format_ids
+        indexed = any(path.with_name(path.name + ext).exists() for ext in (".tbi", ".csi"))
+        records = _indexed_overlaps(path, vcf, wanted) if indexed else _streamed_overlaps(path, vcf, wanted)
+        chrom: list[str] = []
+        pos: list[int] = []
+        ref: list[str] = []
+        alts: list[tuple[str, ...]] = []
+        arrays: list[npt.NDArray[np.int16]] = []
+        ps: list[npt.NDArray[np.int64]] = []
+        n = len(chosen)
+        for canonical, rec in records:
+            try:
+                gt = rec.genotype.array() if n and rec.genotype is not None else np.full((n, 3), -1, np.int16)
+                alt = tuple(rec.ALT)
+                raw_ps = rec.format("PS") if has_ps else None
+            except Exception as exc:  # lazy parsing: htslib reports a broken record when it is unpacked
+                raise VcfFormatError(
+                    f"{path}: record at {rec.CHROM}:{rec.POS}: {exc}; check that it has one column per sample "
+                    "and that its FORMAT values match the header"
+                ) from exc
+            chrom.append(canonical)
+            pos.append(int(rec.POS))
+            ref.append(rec.REF)
+            alts.append(alt)
+            arrays.append(gt)
+            if raw_ps is None:
+                ps.append(np.full(n, -1, np.int64))
+            else:
+                values = np.asarray(raw_ps).reshape(n, -1)[:, 0].astype(np.int64)
+                ps.append(np.where(values <= _INT32_MISSING + 1, -1, values))
+    finally:
+        vcf.close()
+    width = max((a.shape[1] - 1 for a in arrays), default=2)
+    gt_out = np.full((len(arrays), n, max(width, 1)), -2, np.int16)
+    phased = np.zeros((len(arrays), n), np.bool_)
+    for i, a in enumerate(arrays):
+        gt_out[i, :, : a.shape[1] - 1] = a[:, :-1]
+        phased[i] = a[:, -1].astype(np.bool_)
+    phase_set = np.stack(ps) if ps else np.zeros((0, n), np.int64)
+    return GenotypesAt(path, chosen, tuple(chrom), tuple(pos), tuple(ref), tuple(alts), gt_out, phased, phase_set)
+
+
+def observed_at(
+    path: Path, windows: Iterable[tuple[str, int, int]], *, samples: Sequence[str] | None = None
+) -> dict[str, list[ObservedGenotype]]:
+    """`genotypes_at` as each sample's list of ObservedGenotype."""
+    found = genotypes_at(path, windows, samples=samples)
+    return {name: found.observed(i) for i, name in enumerate(found.samples)}
+
+
+def _choose_samples(path: Path, header: VcfHeader, samples: Sequence[str] | None) -> tuple[str, ...]:
+    if samples is None:
+        return header.samples
+    unknown = [s for s in samples if s not in set(header.samples)]
+    if unknown:
+        raise VcfFormatError(
+            f"{path}: no sample column(s) {', '.join(unknown)}; the file has {', '.join(header.samples[:10])}"
+            + (" …" if header.n_samples > 10 else "")
+        )
+    return tuple(dict.fromkeys(samples))
+
+
+@dataclass(frozen=True)
+class _ContigWindows:
+    """One contig's windows, sorted, and the merged stretches read through the index."""
+
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]  # running maximum of window ends, for a sorted overlap test
+    regions: tuple[tuple[int, int], ...]
+
+    def overlaps(self, first: int, last: int) -> bool:
+        i = int(np.searchsorted(self.starts, last, side="right"))  # windows starting at or before `last`
+        return i > 0 and bool(self.ends[i - 1] >= first)
+
+
+def _windows_by_contig(windows: Iterable[tuple[str, int, int]]) -> dict[str, _ContigWindows]:
+    grouped: dict[str, list[tuple[int, int]]] = {}
+    for contig, first, last in windows:
+        name = canonical_contig(contig) or contig
+        grouped.setdefault(name, []).append((int(first), int(max(first, last))))
+    out = {}
+    for name, spans in grouped.items():
+        spans.sort()
+        starts = np.array([s for s, _ in spans], np.int64)
+        ends = np.maximum.accumulate(np.array([e for _, e in spans], np.int64))
+        regions: list[list[int]] = []
+        for s, e in spans:
+            if regions and s <= regions[-1][1] + _MERGE_GAP:
+                regions[-1][1] = max(regions[-1][1], e)
+            else:
+                regions.append([s, e])
+        out[name] = _ContigWindows(starts, ends, tuple((s, e) for s, e in regions))
+    return out
+
+
+def _indexed_overlaps(path: Path, vcf: Any, wanted: dict[str, _ContigWindows]) -> Iterator[tuple[str, Any]]:
+    """(canonical contig, record) of every record overlapping a window, through the index."""
+    names: dict[str, str] = {}
+    for name in vcf.seqnames:
+        canonical = canonical_contig(name)
+        if canonical is not None:
+            names.setdefault(canonical, name)
+    for canonical, contig in wanted.items():
+        name = names.get(canonical)
+        if name is None:
+            continue  # the file has no records on this contig: every window there is missing
+        previous_end = 0
+        for first, last in contig.regions:
+            try:
+                with warnings.catch_warnings():  # cyvcf2 warns when the index has no data there
+                    warnings.simplefilter("ignore", UserWarning)
+                    for rec in vcf(f"{name}:{first}-{last}"):
+                        start = rec.POS
+                        if start <= previous_end:
+                            continue  # returned by the previous region already
+                        if contig.overlaps(start, max(start, rec.end)):
+                            yield canonical, rec
+            except VcfFormatError:
+                raise
+            except Exception as exc:
+                raise VcfFormatError(
+                    f"{path}: cannot read {name}:{first}-{last} through the index ({exc}); re-index the file "
+                    "(tabix -p vcf / bcftools index) or check that it is complete"
+                ) from exc
+            previous_end = last
+
+
+def _streamed_overlaps(path: Path, vcf: Any, wanted: dict[str, _ContigWindows]) -> Iterator[tuple[str, Any]]:
+    """The same in one pass over an unindexed file (sorting and record errors as iter_records)."""
+    canonical_of: dict[str, str | None] = {}
+    for _, rec in _in_order(path, vcf, None):
+        chrom = rec.CHROM
+        if chrom not in canonical_of:
+            canonical_of[chrom] = canonical_contig(chrom)
+        canonical = canonical_of[chrom]
+        if canonical is None or canonical not in wanted:
+            continue
+        contig = wanted[canonical]
+        pos = rec.POS
+        if contig.overlaps(pos, max(pos, rec.end)):
+            yield canonical, rec
