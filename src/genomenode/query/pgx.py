@@ -22,10 +22,12 @@ coverage is per call group, which for a multi-sample gVCF is wider than one samp
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -39,6 +41,7 @@ from genomenode.domain.observed import MISSING, ObservedGenotype
 from genomenode.domain.ploidy import expected_ploidy
 from genomenode.domain.samples import Sex
 
+_IN_CHUNK = 5_000
 # Non-variant ALTs the build stores no row for: a copy carrying one shows as "another ALT" (2).
 _UNSTORED = frozenset({"*", "<NON_REF>", "<*>", "."})
 
@@ -76,14 +79,16 @@ def stored_samples(session: Session, sample_ids: Iterable[int]) -> list[StoredSa
     wanted = sorted(set(sample_ids))
     if not wanted:
         return []
-    rows = session.execute(
-        select(m.Sample, m.VcfFile, m.Centre.name, m.IngestRun.report)
-        .join(m.VcfFile, m.VcfFile.id == m.Sample.file_id)
-        .join(m.Centre, m.Centre.id == m.Sample.centre_id)
-        .join(m.IngestRun, m.IngestRun.id == m.VcfFile.run_id)
-        .where(m.Sample.id.in_(wanted), m.Sample.status == "active")
-        .order_by(m.Sample.id)
-    ).all()
+    rows: list[Any] = []
+    for i in range(0, len(wanted), _IN_CHUNK):  # SQLite limits the parameters of one statement
+        rows += session.execute(
+            select(m.Sample, m.VcfFile, m.Centre.name, m.IngestRun.report)
+            .join(m.VcfFile, m.VcfFile.id == m.Sample.file_id)
+            .join(m.Centre, m.Centre.id == m.Sample.centre_id)
+            .join(m.IngestRun, m.IngestRun.id == m.VcfFile.run_id)
+            .where(m.Sample.id.in_(wanted[i : i + _IN_CHUNK]), m.Sample.status == "active")
+            .order_by(m.Sample.id)
+        ).all()
     files = {f.id for _, f, _, _ in rows}
     groups: dict[tuple[int, str, str, str], int] = {}
     for g in session.scalars(
@@ -188,37 +193,39 @@ def observed_for_samples(
     for i, rec in enumerate(records):
         by_file.setdefault(rec.file_id, []).append(i)
     record_sites = _sites_with_records(records, by_file, sites)
-    ploidy_cache: dict[tuple[str, int, Sex], int] = {}
-
-    def ploidy(chrom: str, pos: int, sex: Sex) -> int:
-        key = (chrom, pos, sex)
-        if key not in ploidy_cache:
-            ploidy_cache[key] = expected_ploidy(assembly, chrom, pos, sex)
-        return ploidy_cache[key]
-
-    for sample in samples:
-        mine = calls.get(sample.id, {})
-        found = out[sample.id]
-        for i in by_file.get(sample.file_id, ()):
-            rec = records[i]
-            rows = mine.get(i)
-            if rows is None:
-                n = ploidy(rec.chrom, rec.pos, sample.sex)
-                if n:
-                    found.append(ObservedGenotype(sample.name, rec.chrom, rec.pos, rec.ref, rec.alts, (0,) * n, False))
-                continue
-            alleles, phased = _reassemble(rec, rows)
-            if alleles:
-                found.append(ObservedGenotype(sample.name, rec.chrom, rec.pos, rec.ref, rec.alts, alleles, phased))
-        if sample.gvcf and sample.group_id is not None:
-            spoken = record_sites.get(sample.file_id, set())
-            for k in covered.get(sample.group_id, ()):
-                if k in spoken:
+    # per (file, sex): each record with the genotype of a sample that has no row there (hom-ref)
+    defaults: dict[tuple[int, Sex], list[tuple[int, _Record, tuple[int, ...]]]] = {}
+    for file_id, sex in {(s.file_id, s.sex) for s in samples}:
+        defaults[(file_id, sex)] = [
+            (i, records[i], (0,) * expected_ploidy(assembly, records[i].chrom, records[i].pos, sex))
+            for i in by_file.get(file_id, ())
+        ]
+    enabled = gc.isenabled()
+    gc.disable()  # millions of small objects that all live on: the collector would rescan them again and again
+    try:
+        for sample in samples:
+            mine = calls.get(sample.id, {})
+            found = out[sample.id]
+            name = sample.name
+            for i, rec, hom_ref in defaults[(sample.file_id, sample.sex)]:
+                rows = mine.get(i)
+                if rows is None:
+                    if hom_ref:
+                        found.append(ObservedGenotype(name, rec.chrom, rec.pos, rec.ref, rec.alts, hom_ref, False))
                     continue
-                site = sites[k]
-                n = ploidy(site.chrom, site.pos, sample.sex)
-                if n:
-                    found.append(ObservedGenotype(sample.name, site.chrom, site.pos, site.ref, (), (0,) * n, False))
+                alleles, phased = _reassemble(rec, rows)
+                if alleles:
+                    found.append(ObservedGenotype(name, rec.chrom, rec.pos, rec.ref, rec.alts, alleles, phased))
+            if sample.gvcf and sample.group_id is not None:
+                spoken = record_sites.get(sample.file_id, set())
+                for k in covered.get(sample.group_id, ()):
+                    site = sites[k]
+                    n = expected_ploidy(assembly, site.chrom, site.pos, sample.sex)
+                    if k not in spoken and n:
+                        found.append(ObservedGenotype(name, site.chrom, site.pos, site.ref, (), (0,) * n, False))
+    finally:
+        if enabled:
+            gc.enable()
     return out
 
 
