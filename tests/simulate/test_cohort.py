@@ -112,7 +112,7 @@ def test_generate_cohort__each_centre_sends_exactly_its_own_people(
         vcf.close()
 
 
-def test_generate_cohort__records_are_variant_only_sorted_and_inside_the_gene_windows(
+def test_generate_cohort__records_are_variant_only_but_for_pgx_sorted_and_inside_the_gene_windows(
     records: dict[str, list[Record]],
 ) -> None:
     windows = gene_windows(Assembly.GRCh38)
@@ -121,11 +121,13 @@ def test_generate_cohort__records_are_variant_only_sorted_and_inside_the_gene_wi
         keys = [(CONTIG_ORDER[r.chrom], r.pos) for r in recs]
         assert keys == sorted(set(keys)), f"{centre}: unsorted or repeated positions"
         for r in recs:
-            assert any(a > 0 for call in r.calls.values() for a in call), f"{centre} {r.chrom}:{r.pos} has no ALT"
+            forced = (r.chrom, r.pos) in pgx
+            assert forced or any(a > 0 for call in r.calls.values() for a in call), f"{centre} {r.chrom}:{r.pos}"
             end = r.pos + len(r.ref) - 1
             in_window = any(w.chrom == r.chrom and w.start <= r.pos and end <= w.end for w in windows)
-            assert in_window or (r.id.startswith("rs") and (r.chrom, r.pos) in pgx), f"{r.chrom}:{r.pos}"
-            assert all(alt != r.ref and (len(alt) == len(r.ref) == 1 or alt[0] == r.ref[0]) for alt in r.alts)
+            assert in_window or forced, f"{r.chrom}:{r.pos}"
+            simple = all(len(alt) == len(r.ref) == 1 or alt[0] == r.ref[0] for alt in r.alts)
+            assert r.ref not in r.alts and (simple or forced)  # PGx records are as PharmCAT's list writes them
 
 
 def test_generate_cohort__men_are_haploid_on_x_outside_the_pars_and_on_y(
@@ -195,6 +197,28 @@ def test_generate_cohort__carries_cyp2c19_star2_at_its_real_position(records: di
         (r.id, r.ref, r.alts) for recs in records.values() for r in recs if (r.chrom, r.pos) == ("chr10", 94781859)
     ]
     assert found and set(found) == {("rs4244285", "G", ("A",))}
+
+
+def test_generate_cohort__every_centre_force_calls_every_pgx_position_with_the_list_s_alleles(
+    records: dict[str, list[Record]],
+) -> None:
+    listed = {(s.chrom, s.pos): (s.ref, s.alts) for s in read_sites(default_pgx_positions())}
+    for centre, recs in records.items():
+        at = {(r.chrom, r.pos): r for r in recs if (r.chrom, r.pos) in listed}
+        assert set(at) == set(listed), f"{centre}: {len(set(listed) - set(at))} PGx positions without a record"
+        for key, r in at.items():
+            assert (r.ref, r.alts) == listed[key]
+            assert all(a >= 0 for call in r.calls.values() for a in call), f"{centre} {key}: a no-call"
+
+
+def test_generate_cohort__pgx_star_alleles_use_the_list_s_alt_indices(records: dict[str, list[Record]]) -> None:
+    # UGT1A1*28 is the TA repeat's second listed ALT (CATAT), always with *80 on the same haplotype
+    ta = next(s for s in read_sites(default_pgx_positions()) if s.id == "rs3064744")
+    calls = [
+        c for recs in records.values() for r in recs if (r.chrom, r.pos) == (ta.chrom, ta.pos) for c in r.calls.values()
+    ]
+    carried = {ta.alts[a - 1] for call in calls for a in call if a > 0}
+    assert carried <= {"CATAT", "CATATAT"} and "CATAT" in carried
 
 
 def test_generate_cohort__most_sites_are_rare(records: dict[str, list[Record]]) -> None:

@@ -1,7 +1,8 @@
 """One centre's VCF text: calls, read depths, genotype qualities and filters, formatted with numpy.
 
 A regional pipeline calls its own samples and emits only the sites where one of them carries an
-ALT (variant-only), so a site common elsewhere may be absent from a centre's file; that is why the
+ALT (variant-only; the PGx positions it force-calls are the exception, written for everyone), so a
+site common elsewhere may be absent from a centre's file; that is why the
 node needs allele numbers from coverage, not from records. Calls sit on simulated reads: depth
 over-dispersed around 30×, allele balance of heterozygotes around one half, a few sequencing
 errors, a few no-calls, and a QUAL that grows with the ALT reads, so weak singletons fail
@@ -52,7 +53,8 @@ def centre_records(table: SiteTable, members: npt.NDArray[np.int64], rng: np.ran
     """VCF lines for the people `members` (column order), only where one of them has an ALT call."""
     for start in range(0, len(table), CHUNK):
         block = table.haplotypes[start : start + CHUNK]
-        yield from _chunk(table, start, block[:, 2 * members], block[:, 2 * members + 1], rng)
+        forced = table.forced[start : start + CHUNK]
+        yield from _chunk(table, start, block[:, 2 * members], block[:, 2 * members + 1], forced, rng)
 
 
 def _chunk(
@@ -60,23 +62,27 @@ def _chunk(
     start: int,
     first: npt.NDArray[np.int8],
     second: npt.NDArray[np.int8],
+    forced: npt.NDArray[np.bool_],
     rng: np.random.Generator,
 ) -> Iterator[str]:
-    """Lines for sites `start`…: `first`/`second` are the members' two haplotype slots (sites × people)."""
+    """Lines for sites `start`…: `first`/`second` are the members' two haplotype slots (sites × people).
+
+    A `forced` site (a PGx position the centre force-calls, as PharmCAT's preprocessing expects)
+    is written whoever carries what, with every ALT and no no-calls."""
     # x, y: the two called alleles; -1 a no-call, -2 no such copy (haploid, or a woman's chrY).
     x = first.astype(np.int64)
     y = np.where(second < 0, -2, second).astype(np.int64)
     absent = x < 0
     diploid = y > -2
-    missing = (rng.random(x.shape) < MISSING_RATE) & ~absent
+    missing = (rng.random(x.shape) < MISSING_RATE) & ~absent & ~forced[:, None]
     x[missing] = -1
     y[missing & diploid] = -1
-    keep = ((x > 0) | (y > 0)).any(axis=1)  # variant-only
+    keep = ((x > 0) | (y > 0)).any(axis=1) | forced  # variant-only, but for force-called positions
     if not keep.any():
         return
-    x, y, diploid = x[keep], y[keep], diploid[keep]
+    x, y, diploid, forced = x[keep], y[keep], diploid[keep], forced[keep]
     site = np.flatnonzero(keep) + start
-    x, y, alts = _drop_uncarried_alts(x, y, [table.alts[s] for s in site])
+    x, y, alts = _drop_uncarried_alts(x, y, [table.alts[s] for s in site], forced)
     n_alleles = np.array([1 + len(a) for a in alts])
     called = x >= 0
     het = called & diploid & (x != y)
@@ -111,7 +117,7 @@ def _chunk(
             table.refs[s],
             ",".join(alts[i]),
             f"{qual[i]:.2f}",
-            "PASS" if qual[i] >= LOW_QUAL else "LowQual",
+            "PASS" if qual[i] >= LOW_QUAL or (forced[i] and not alt_reads[i].any()) else "LowQual",
             info,
             _FORMAT,
         )
@@ -119,11 +125,17 @@ def _chunk(
 
 
 def _drop_uncarried_alts(
-    x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], alts: list[tuple[str, ...]]
+    x: npt.NDArray[np.int64],
+    y: npt.NDArray[np.int64],
+    alts: list[tuple[str, ...]],
+    forced: npt.NDArray[np.bool_],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[tuple[str, ...]]]:
-    """A centre calls only the ALTs its own samples carry: renumber the rest away at multi-allelic sites."""
+    """A centre calls only the ALTs its own samples carry: renumber the rest away at multi-allelic
+    sites; a force-called site keeps all its ALTs."""
     present = np.stack([(x == k).any(axis=1) | (y == k).any(axis=1) for k in range(_MAX_ALLELES)], axis=1)
     present[:, 0] = True
+    n_alts = np.array([len(a) for a in alts])
+    present |= forced[:, None] & (np.arange(_MAX_ALLELES)[None, :] <= n_alts[:, None])
     # remap[value + 2] is the new code of a call value: -2 and -1 stay, alleles close up.
     remap = np.concatenate([np.tile([-2, -1], (len(x), 1)), np.cumsum(present, axis=1) - 1], axis=1)
     kept = [tuple(a for k, a in enumerate(row, start=1) if present[i, k]) for i, row in enumerate(alts)]

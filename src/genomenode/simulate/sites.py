@@ -54,6 +54,7 @@ class SiteBlock:
     refs: tuple[str, ...]
     alts: tuple[tuple[str, ...], ...]
     haplotypes: npt.NDArray[np.int8]
+    forced: bool = False  # written at every sample, 0/0 included, with every ALT (force-called PGx positions)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class SiteTable:
     refs: tuple[str, ...]
     alts: tuple[tuple[str, ...], ...]
     haplotypes: npt.NDArray[np.int8]
+    forced: npt.NDArray[np.bool_]  # per site: SiteBlock.forced
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -108,6 +110,7 @@ def merge_blocks(blocks: Sequence[SiteBlock]) -> SiteTable:
     refs = [r for b in blocks for r in b.refs]
     alts = [a for b in blocks for a in b.alts]
     haplotypes = np.concatenate([b.haplotypes for b in blocks]) if blocks else np.zeros((0, 0), np.int8)
+    forced = np.concatenate([np.full(len(b.pos), b.forced) for b in blocks]) if blocks else np.zeros(0, np.bool_)
     return SiteTable(
         chrom=tuple(chrom[i] for i in keep),
         pos=pos[keep],
@@ -115,4 +118,5 @@ def merge_blocks(blocks: Sequence[SiteBlock]) -> SiteTable:
         refs=tuple(refs[i] for i in keep),
         alts=tuple(alts[i] for i in keep),
         haplotypes=haplotypes[keep],
+        forced=forced[keep],
     )
