@@ -18,10 +18,18 @@ from typing import Any
 
 from genomenode.domain.observed import ObservedGenotype
 from genomenode.ingest.outside_calls import OutsideCall
+from genomenode.interpret.pgx.calls import SampleCalls
+from genomenode.interpret.pgx.definitions import GeneDefinition
 from genomenode.interpret.pgx.matcher import GeneMatch, match_gene
+from genomenode.interpret.pgx.messages import applicable
 from genomenode.interpret.pgx.observations import to_calls
 from genomenode.pgx.knowledge import OUTSIDE_CALL_GENES, PgxKnowledge
-from genomenode.pgx.phenotyping import PhenotypeCall, phenotype_of_match, phenotype_of_outside_call
+from genomenode.pgx.phenotyping import (
+    PhenotypeCall,
+    phenotype_of_match,
+    phenotype_of_outside_call,
+    slco1b1_by_rs4149056,
+)
 
 ATTRIBUTION = (
     "Allele definitions and phenotype maps: PharmCAT (MPL-2.0) with CPIC (CC0) and ClinPGx (CC BY-SA 4.0) "
@@ -47,8 +55,11 @@ def call_sample(
             continue
         found = match_gene(definition, calls)
         phenotype = phenotype_of_match(k, found)
+        if gene == "SLCO1B1" and phenotype.phenotype is None:
+            phenotype = slco1b1_by_rs4149056(definition, calls, phenotype)
         phenotypes[gene] = phenotype
         genes[gene] = _gene_entry(found, phenotype)
+        genes[gene]["warnings"] += _curated(k, definition, found, genes[gene]["diplotypes"], calls)
     for gene, call in outside.items():
         phenotype = phenotype_of_outside_call(k, call)
         phenotypes[gene] = phenotype
@@ -78,6 +89,23 @@ def call_sample(
         "warnings": warnings,
         "reference": {"pharmcat_data": k.version, "attribution": ATTRIBUTION},
     }
+
+
+def _curated(
+    k: PgxKnowledge, definition: GeneDefinition, found: GeneMatch, diplotypes: list[str], calls: SampleCalls
+) -> list[str]:
+    """PharmCAT's curated messages for this call (ambiguities unphased data cannot resolve)."""
+    heterozygous = [p.label for p in definition.positions if p.key in calls and len(set(calls[p.key].alleles)) > 1]
+    alleles = {a for d in found.diplotypes for a in d.alleles} | set(found.haplotypes)
+    return applicable(
+        k.messages,
+        gene=found.gene,
+        diplotypes=diplotypes,
+        alleles=alleles,
+        missing=found.missing_positions,
+        heterozygous=heterozygous,
+        phased=found.phased,
+    )
 
 
 def _gene_entry(found: GeneMatch, phenotype: PhenotypeCall) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genomenode.interpret.pgx.definitions import GeneDefinition, parse_definition
+from genomenode.interpret.pgx.messages import Message, parse_messages
 from genomenode.interpret.pgx.observations import DefinitionSite, DefinitionSites
 from genomenode.interpret.pgx.phenotypes import GenePhenotypes, parse_phenotypes
 from genomenode.interpret.pgx.recommendations import RecommendationTable, parse_recommendations
@@ -52,6 +53,7 @@ class PgxKnowledge:
     sites: DefinitionSites  # every position of those genes, for reading genotypes
     phenotypes: Mapping[str, GenePhenotypes]  # genes with a phenotype file in the reference
     recommendations: RecommendationTable
+    messages: tuple[Message, ...] = ()
 
     @property
     def version(self) -> str:
@@ -75,7 +77,12 @@ def build_knowledge(
     )
     phenotypes = {gene: parse_phenotypes(doc) for gene, doc in reference.phenotypes.items()}
     return PgxKnowledge(
-        reference, definitions, sites, phenotypes, parse_recommendations(recommendation_rows, guideline_rows)
+        reference,
+        definitions,
+        sites,
+        phenotypes,
+        parse_recommendations(recommendation_rows, guideline_rows),
+        parse_messages(reference.messages),
     )
 
 

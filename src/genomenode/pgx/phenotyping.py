@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from genomenode.ingest.outside_calls import OutsideCall
+from genomenode.interpret.pgx.calls import SampleCalls
+from genomenode.interpret.pgx.definitions import GeneDefinition
 from genomenode.interpret.pgx.matcher import GeneMatch
-from genomenode.interpret.pgx.phenotypes import combine_ties
+from genomenode.interpret.pgx.phenotypes import SLCO1B1_FALLBACK_RSID, combine_ties, slco1b1_fallback
 from genomenode.pgx.knowledge import PgxKnowledge
 
 
@@ -63,3 +65,20 @@ def phenotype_of_outside_call(k: PgxKnowledge, call: OutsideCall) -> PhenotypeCa
         where = "no phenotype map for this gene in the reference data" if table is None else "not in CPIC's table"
         warnings.append(f"{call.gene} {call.diplotype or ''}: phenotype not translated ({where}); give it in the file")
     return PhenotypeCall(phenotype, score, tuple(warnings))
+
+
+def slco1b1_by_rs4149056(definition: GeneDefinition, calls: SampleCalls, uncalled: PhenotypeCall) -> PhenotypeCall:
+    """PharmCAT's SLCO1B1 exception: no star-allele phenotype, so CPIC's from c.521T>C alone."""
+    site = next((p for p in definition.positions if p.rsid == SLCO1B1_FALLBACK_RSID), None)
+    call = calls.get(site.key) if site is not None else None
+    if site is None or call is None or not site.alts:
+        return uncalled
+    phenotype = slco1b1_fallback(call.alleles, ref=site.ref, alt=site.alts[0])
+    if phenotype is None:
+        return uncalled
+    genotype = "/".join(call.alleles)
+    note = (
+        f"SLCO1B1 star alleles could not be called; phenotype from {SLCO1B1_FALLBACK_RSID} (c.521T>C) "
+        f"{genotype} alone, as CPIC's statin guideline allows"
+    )
+    return PhenotypeCall(phenotype, None, (*uncalled.warnings, note))

@@ -47,6 +47,7 @@ class PgxReference:
     phenotypes: Mapping[str, dict[str, Any]]  # gene → phenotype JSON (not every gene has one)
     positions_vcf: Path
     version: str  # the data's "version" (PharmCAT's data release)
+    messages: tuple[dict[str, Any], ...] = ()  # reporter/messages.json: curated warnings
 
 
 def _json(path: Path) -> Any:
@@ -87,6 +88,8 @@ def load_reference(folder: Path | None = None) -> PgxReference:
         doc = _json(path)
         if isinstance(doc, dict) and "gene" in doc:
             phenotypes[str(doc["gene"])] = doc
+    messages_path = root / "reporter" / "messages.json"
+    messages = _json(messages_path) if messages_path.exists() else []
     versions = sorted({str(d.get("version")) for d in definitions.values() if d.get("version")})
     return PgxReference(
         folder=root,
@@ -95,6 +98,7 @@ def load_reference(folder: Path | None = None) -> PgxReference:
         phenotypes=phenotypes,
         positions_vcf=root / "positions" / "pharmcat_positions.vcf",
         version=versions[-1] if versions else "unknown",
+        messages=tuple(m for m in messages if isinstance(m, dict)) if isinstance(messages, list) else (),
     )
 
 

@@ -74,7 +74,10 @@ class GenePhenotypes:
         singles = [self.lowest_component(a) for a in found] or []
         singles += [reference] * max(0, 2 - len(singles))
         ordered = sorted(singles, key=lambda a: (self.activity_value(a), a == reference))
-        pair = ordered[:2]
+        # "For normal function variants, reference is used in the calculated genotype" (PharmCAT)
+        normal = self.activity_value(reference)
+        pair = [reference if self.activity_value(a) >= normal else a for a in ordered[:2]]
+        pair.sort(key=lambda a: (a != reference, self.activity_value(a)))
         return (pair[0], pair[1])
 
     def lowest_component(self, strand: str) -> str:
@@ -83,6 +86,20 @@ class GenePhenotypes:
             parts = [p.strip() for p in strand[1:-1].split(" + ")]
             return min(parts, key=self.activity_value)
         return strand
+
+
+# CPIC statin guideline (PMID 35152405): "All SLCO1B1 genetic tests should interrogate c.521T>C";
+# when no star-allele call can be made, PharmCAT recommends from this SNV alone (Gene Definition
+# Exceptions, SLCO1B1). C alleles → CPIC's SLCO1B1 function phenotype.
+SLCO1B1_FALLBACK_RSID = "rs4149056"
+SLCO1B1_FALLBACK = {0: "Normal Function", 1: "Decreased Function", 2: "Poor Function"}
+
+
+def slco1b1_fallback(alleles: Sequence[str], *, ref: str, alt: str) -> str | None:
+    """The phenotype from the rs4149056 genotype (two alleles), None when it holds another base."""
+    if len(alleles) != 2 or any(a not in (ref, alt) for a in alleles):
+        return None
+    return SLCO1B1_FALLBACK[sum(a == alt for a in alleles)]
 
 
 def parse_phenotypes(doc: Mapping[str, Any]) -> GenePhenotypes:
