@@ -30,6 +30,7 @@ from rich.progress import (
 
 from genomenode.cli.case import install as install_case
 from genomenode.cli.federation import install as install_federation
+from genomenode.cli.pgx import install as install_pgx
 from genomenode.cli.sharing import TokenFile, caller_from_token
 from genomenode.cli.sharing import install as install_sharing
 from genomenode.domain.assembly import Assembly
@@ -374,6 +375,7 @@ def _floor(ctx: typer.Context, q: Any, token_file: Path | None, dataset: str | N
 install_sharing(app)
 install_federation(app)
 install_case(app)
+install_pgx(app)
 
 
 def run() -> None:

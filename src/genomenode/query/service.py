@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from genomenode.catalog import repository as repo
 from genomenode.catalog.database import catalog_url, open_catalog, session_factory
 from genomenode.domain.assembly import Assembly, contig_lengths
+from genomenode.domain.observed import ObservedGenotype
 from genomenode.domain.variant import Region, Variant, parse_variant
 from genomenode.errors import InputError, NotFoundError
 from genomenode.query.annotations import AnnotatedAlleles, annotated_alleles
@@ -35,6 +36,7 @@ from genomenode.query.frequencies import (
     variant_strata,
 )
 from genomenode.query.genotypes import carriers_at, genotypes_in_region
+from genomenode.query.pgx import PgxSite, observed_for_samples, stored_samples
 from genomenode.settings import Settings
 from genomenode.store.genes import Gene, find_gene
 
@@ -74,6 +76,7 @@ class _CatalogState:
     stats_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variant_stats parts
     calls_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live calls parts
     variants_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live variants parts
+    coverage_files: dict[tuple[str, str], list[Path]]  # (assembly, chrom) → live coverage parts
 
 
 class NodeQueries:
@@ -107,12 +110,22 @@ class NodeQueries:
         if state is not None and state.version == version:
             return state
         with self.Session() as s:
-            files: dict[str, dict[tuple[str, str], list[Path]]] = {"variant_stats": {}, "calls": {}, "variants": {}}
+            files: dict[str, dict[tuple[str, str], list[Path]]] = {
+                "variant_stats": {},
+                "calls": {},
+                "variants": {},
+                "coverage": {},
+            }
             for table, by_chrom in files.items():
                 for f in repo.live_store_files(s, table_name=table):
                     by_chrom.setdefault((f.assembly, f.chrom), []).append(self.settings.store_root / f.path)
             state = _CatalogState(
-                version, repo.list_datasets(s), files["variant_stats"], files["calls"], files["variants"]
+                version,
+                repo.list_datasets(s),
+                files["variant_stats"],
+                files["calls"],
+                files["variants"],
+                files["coverage"],
             )
         with self._lock:
             self._state = state
@@ -240,6 +253,30 @@ class NodeQueries:
             stats_files=of(state.stats_files),
             samples=samples,
             contigs=list(contig_lengths(Assembly(assembly))),
+        )
+
+    def pgx_genotypes(
+        self, *, assembly: str, samples: Sequence[int], sites: Sequence[PgxSite]
+    ) -> dict[int, list[ObservedGenotype]]:
+        """Each sample's genotypes (catalog ids → records as written) at the PGx `sites`
+        (query.pgx: hom-ref only where its file had a record or a gVCF block). Individual-level:
+        called only after access control allowed the person and the read was audited."""
+        state = self._current()
+        chroms = {s.chrom for s in sites}
+
+        def of(files: dict[tuple[str, str], list[Path]]) -> list[Path]:
+            return [p for (a, c), paths in sorted(files.items()) if a == assembly and c in chroms for p in paths]
+
+        with self.Session() as session:
+            stored = stored_samples(session, samples)
+        return observed_for_samples(
+            self._duckdb,
+            variants_files=of(state.variants_files),
+            calls_files=of(state.calls_files),
+            coverage_files=of(state.coverage_files),
+            samples=stored,
+            sites=sites,
+            assembly=Assembly(assembly),
         )
 
     def variant_cells(
