@@ -104,6 +104,10 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/cases/{name}/report"): lambda c, h, p, u: c.get(
         f"/cases/case-{p.region}/report", params={"format": "html"}, headers=h
     ),
+    ("GET", "/individuals/{individual_id}/pgx"): lambda c, h, p, u: c.get(
+        f"/individuals/{_person_id(p, u)}/pgx", headers=h
+    ),
+    ("GET", "/pgx/summary"): lambda c, h, p, u: c.get("/pgx/summary", headers=h),
     # Beacon v2: open to all; what each caller gets is held by tests/beacon
     **{("GET", f"/api{path}"): _get(f"/api{path}")
        for path in ("", "/info", "/service-info", "/configuration", "/map", "/entry_types", "/filtering_terms")},
@@ -138,11 +142,13 @@ PUBLIC = {
     ("GET", "/frequencies"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/me"),
+    ("GET", "/pgx/summary"),
     *(route for route in ROUTES if route[1].startswith("/api")),
 }
 INDIVIDUAL = {("GET", "/individuals/{individual_id}"), ("GET", "/individuals/{individual_id}/genotypes")}
 CASES = {("GET", "/cases/{name}/report")}  # every member of the family must be visible to the caller
-STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - CASES - {("GET", "/individuals")}
+CARE = {("GET", "/individuals/{individual_id}/pgx")}  # care, not research: a clinician of the region or a steward
+STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - CASES - CARE - {("GET", "/individuals")}
 STEWARD_OK = {("DELETE", "/projects/{project}/grants/{dataset}"): 404}  # the project in the call does not exist
 
 
@@ -153,7 +159,7 @@ def expected(route: tuple[str, str], user: str | None, own: bool) -> int:
         return 401
     if route == ("GET", "/individuals"):
         return 200
-    if route in CASES:
+    if route in CASES or route in CARE:
         return 200 if user == "steward" or (user == "clinician-stockholm" and own) else 404
     if route in INDIVIDUAL:
         if user == "steward":

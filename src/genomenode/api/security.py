@@ -42,6 +42,8 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/export"): policy.Action.READ_AUDIT,
     ("GET", "/audit/verify"): policy.Action.READ_AUDIT,
     ("GET", "/cases/{name}/report"): "authenticated",  # only if every member is visible (cases.service)
+    ("GET", "/individuals/{individual_id}/pgx"): "authenticated",  # a clinician of the region, a steward
+    ("GET", "/pgx/summary"): "public",  # small counts hidden below a steward (pgx.summary)
     # GA4GH Beacon v2: open to anyone; the granularity and what records show follow the caller's
     # reach on each dataset (policy.beacon_granularity), decided inside beacon.service
     **{

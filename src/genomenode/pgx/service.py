@@ -149,6 +149,8 @@ def pgx_summary(
     """Phenotype counts and frequencies per gene, nation-wide and per region and population.
     Exact for a steward; small counts hidden (linked-cell suppression) for everyone else."""
     k = k or knowledge()
+    if dataset is not None and dataset not in {d.name for d in queries.datasets()}:
+        raise NotFoundError(f"no dataset {dataset!r}; `genomenode datasets` lists them")
     people = people_in_summary(gate, dataset=dataset)
     where = sites(k)
     entries: list[PersonPhenotypes] = []
