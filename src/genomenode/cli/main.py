@@ -354,6 +354,7 @@ def demo(
         return
     typer.echo(f"synthetic cohort of {individuals} people (seed {seed}) ingested into {settings.data_dir}")
     typer.echo(f"try: genomenode --data-dir {settings.data_dir} frequencies --gene CYP2C19 --by population")
+    typer.echo(f"     genomenode --data-dir {settings.data_dir} pgx-summary --format tsv")
     typer.echo(f"tokens ({settings.token_lifetime_minutes} min), one per demo role; use as Authorization: Bearer …")
     for user, token in tokens.items():
         typer.echo(f"{user}\t{token}")
