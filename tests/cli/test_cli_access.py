@@ -90,6 +90,9 @@ GATED: dict[str, tuple[Args, str | frozenset[str]]] = {
     "case analyse": (lambda n, p, u, t: ["case", "analyse", "--case", f"case-{p.region}"], "case"),
     "case report": (lambda n, p, u, t: ["case", "report", f"case-{p.region}", "--format", "json"], "case"),
     "case list": (lambda n, p, u, t: ["case", "list"], "token"),
+    # a person's PGx report is care: a clinician of the region or a steward (without a token: the console)
+    "pgx": (lambda n, p, u, t: ["pgx", p.pseudonym, "--format", "json"], "care"),
+    "pgx-summary": (lambda n, p, u, t: ["pgx-summary", "--format", "json"], "public"),
 }  # fmt: skip
 # commands that need the node's secrets on disk instead of a token (the embedded issuer's root of
 # trust), or that only describe the node: run by the operator at its console
@@ -121,10 +124,10 @@ def _expected(command: str, who: str | frozenset[str], user: str | None, own: bo
     if who == "public":
         return 0
     if user is None:
-        return 1 if command != "ingest" else 0  # no token: the operator at the console submits
+        return 0 if command in ("ingest", "pgx") else 1  # no token: the operator at the console
     if who == "token":
         return 0
-    if who == "case":
+    if who in ("case", "care"):
         return 0 if user == "steward" or (user == "clinician-stockholm" and own) else 1
     if who == "individual":
         return 0 if user == "steward" or (user in ("clinician-stockholm", "researcher") and own) else 1
