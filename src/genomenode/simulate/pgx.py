@@ -45,7 +45,7 @@ from genomenode.ingest.vcf_writer import Site, read_sites
 from genomenode.interpret.pgx.definitions import IUPAC
 from genomenode.simulate.people import People
 from genomenode.simulate.sites import NO_ALLELE, SiteBlock, copies, inheritance_at, pass_to_children
-from genomenode.store.pgx_reference import load_reference
+from genomenode.store.pgx_reference import default_positions_vcf, load_reference
 
 Frequencies = tuple[float, float, float, float, float]  # per POPULATIONS: NFE, FIN, AFR, SAS, EAS
 
@@ -102,9 +102,8 @@ class PlantedAllele:
 
 
 def default_pgx_positions() -> Path:
-    """`<repo>/../shared/reference/pgx/positions/pharmcat_positions.vcf`, next to the checkout."""
-    repo = Path(__file__).resolve().parents[3]
-    return repo.parent / "shared" / "reference" / "pgx" / "positions" / "pharmcat_positions.vcf"
+    """PharmCAT's position list in the PGx reference folder ($GENOMENODE_PGX_REFERENCE, else beside the checkout)."""
+    return default_positions_vcf()
 
 
 def star_changes(star: StarAllele, definition: Mapping[str, Any]) -> tuple[tuple[int, str, str], ...]:
