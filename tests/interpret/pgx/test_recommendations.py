@@ -141,14 +141,14 @@ def test_no_row__a_phenotype_the_table_does_not_write_is_reported_with_what_was_
 
 
 def _lacking(table: RecommendationTable) -> dict[tuple[str, str], Guideline]:
-    """Gene-drug pairs CPIC has a guideline URL for and the recommendation table has no rows for."""
+    """Gene-drug pairs CPIC has an A/B-level guideline for and the recommendation table has no rows for."""
     tabled = {(g, r.drug) for r in table.rows for g, _ in r.genes}
-    return {k: v for k, v in table.guidelines.items() if v.url and k not in tabled}
+    return {k: v for k, v in table.guidelines.items() if v.url and v.level in ("A", "B") and k not in tabled}
 
 
 def test_not_in_table__a_guideline_the_table_lacks_gets_an_entry_pointing_to_it(table: RecommendationTable) -> None:
     lacking = _lacking(table)
-    assert {("CYP2C9", "warfarin"), ("DPYD", "tegafur"), ("CYP2B6", "sertraline")} <= set(lacking)
+    assert {("CYP2C9", "warfarin"), ("G6PD", "rasburicase"), ("CYP2B6", "sertraline")} <= set(lacking)
     for (gene, drug), guideline in lacking.items():
         found = [r for r in table.for_phenotypes({gene: "Normal Metabolizer"}) if r.drug == drug]
         assert [(r.status, r.guideline) for r in found] == [("not_in_table", guideline.url)], (gene, drug)
@@ -167,6 +167,16 @@ def test_not_in_table__a_guideline_gene_the_drugs_rows_lack_is_a_note_on_the_dru
     ]
     assert found.status in ("recommendation", "no_recommendation") and found.genes == {"CYP2C19": cyp2c19}
     assert any("CYP2B6 (Poor Metabolizer)" in n and str(guideline.url) in n for n in found.notes)
+
+
+def test_not_in_table__guidelines_without_a_prescribing_action_add_nothing(table: RecommendationTable) -> None:
+    # CPIC level C/D pairs (tegafur by DPYD, the statins by CYP3A4/CYP3A5) have no prescribing action
+    tabled = {(g, r.drug) for r in table.rows for g, _ in r.genes}
+    quiet = [k for k, v in table.guidelines.items() if v.url and v.level not in ("A", "B") and k not in tabled]
+    assert ("DPYD", "tegafur") in quiet
+    for gene, drug in quiet:
+        found = [r for r in table.for_phenotypes({gene: "Normal Metabolizer"}) if r.drug == drug]
+        assert all(r.status != "not_in_table" and not any(gene in n for n in r.notes) for r in found), (gene, drug)
 
 
 def test_guideline__each_recommendation_cites_cpics_guideline_and_level(table: RecommendationTable) -> None:

@@ -12,9 +12,11 @@ chosen, and what is reported when none fits (nothing is dropped silently):
   ("Indeterminate", "Possible Intermediate Metabolizer" for tacrolimus...): status
   "no_recommendation", reported as such.
 - No row for the person's phenotypes: status "no_row", with the phenotypes asked.
-- A gene-drug pair CPIC has a published guideline for (cpic-table's Guideline URL) but the
-  recommendation table has no rows for (warfarin, phenytoin, the G6PD drugs, the aminoglycosides
-  of MT-RNR1, sertraline by CYP2B6...): status "not_in_table", pointing to the guideline.
+- A gene-drug pair CPIC has a published guideline for (cpic-table's Guideline URL) at CPIC level
+  A or B ("genetic information should / could be used to change prescribing"; C and D pairs have
+  no prescribing action) but the recommendation table has no rows for (warfarin, phenytoin, the
+  G6PD drugs, the aminoglycosides of MT-RNR1, sertraline by CYP2B6): status "not_in_table",
+  pointing to the guideline.
 - The table keys rows on phenotype only; CPIC keys some activity-score genes' recommendations on
   the score (CYP2C9 intermediate metabolizers with 1.0 and 1.5 differ for NSAIDs). When the
   caller gives activity scores, each such recommendation carries a note saying to check the score
@@ -49,6 +51,7 @@ STATUS_TEXT: Mapping[str, str] = {
     "not_in_table": "CPIC has a guideline for this drug, but its recommendations are not in the packaged table; "
     "read the guideline",
 }
+ACTIONABLE_LEVELS = frozenset({"A", "B"})  # CPIC levels whose guidelines change prescribing
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -98,6 +101,11 @@ class Guideline:
     url: str | None
     level: str | None
     status: str | None  # CPICLevelStatus: Final / Provisional
+
+    @property
+    def actionable(self) -> bool:
+        """A published guideline at CPIC level A or B."""
+        return bool(self.url) and self.level in ACTIONABLE_LEVELS
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ class RecommendationTable:
         tabled = {(g, r.drug) for r in self.rows for g, _ in r.genes}
         untabled: dict[str, list[str]] = {}
         for (gene, drug), guideline in sorted(self.guidelines.items()):
-            if guideline.url and gene in known and (gene, drug) not in tabled:
+            if guideline.actionable and gene in known and (gene, drug) not in tabled:
                 untabled.setdefault(drug, []).append(gene)
         for drug, genes in untabled.items():
             guideline = self._guideline(genes, drug)
