@@ -74,5 +74,10 @@ beacon-benchmark: install
 raredisease-benchmark: install
 	$(BIN)/python benchmarks/raredisease.py
 
+# PGx calls for every person of a 2,500-person demo database, with bcftools as the I/O reference; adds its section to docs/benchmarks.md.
+.PHONY: pgx-benchmark
+pgx-benchmark: install
+	$(BIN)/python benchmarks/pgx.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data
