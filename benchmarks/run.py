@@ -250,7 +250,7 @@ def write_report(r: dict[str, object]) -> None:
     print("\n".join(lines))
 
 
-KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics")
+KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics", "## Pharmacogenomics")
 
 
 def kept_sections(path: Path) -> str:
