@@ -201,6 +201,10 @@ KNOWN_GOOD = [
     *(Call("GET", "/cases/{name}/report", u, 200, {"name": "case-stockholm"}, {"format": f})
       for u, f in (("steward", "json"), ("clinician-stockholm", "html"), ("steward", "tsv"))),
     Call("GET", "/cases/{name}/report", "clinician-stockholm", 404, {"name": "case-skane"}),
+    *(Call("GET", "/individuals/{individual_id}/pgx", u, s, {"individual_id": "{person}"}, {"format": f})
+      for u, s, f in (("clinician-stockholm", 200, "json"), ("steward", 200, "html"), ("researcher", 404, "json"))),
+    Call("GET", "/pgx/summary", None, 200),
+    Call("GET", "/pgx/summary", "steward", 200),
     # Beacon v2 (its bodies are held to the Beacon schemas by tests/beacon)
     *(Call("GET", p, None, 200) for p in ("/api", "/api/info", "/api/service-info", "/api/configuration",
                                            "/api/map", "/api/entry_types", "/api/filtering_terms")),
