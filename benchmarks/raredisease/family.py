@@ -370,6 +370,7 @@ def _table(assembly: Assembly, calls: Iterable[ChromCalls]) -> SiteTable:
         refs=tuple(r for c in calls for r in c.refs),
         alts=tuple((a,) for c in calls for a in c.alts),
         haplotypes=np.concatenate([c.haplotypes for c in calls]) if calls else np.zeros((0, 6), np.int8),
+        forced=np.zeros(sum(len(c.pos) for c in calls), np.bool_),  # ordinary sites: no force-called PGx
     )
 
 
@@ -420,7 +421,13 @@ def _planted_lines(assembly: Assembly, planted: list[Planted], rng: np.random.Ge
     for p in planted:
         row = np.array(p.row, np.int8)
         table = SiteTable(
-            (contig_name(assembly, p.chrom),), np.array([p.pos]), (".",), (p.ref,), ((p.alt,),), row[None, :]
+            (contig_name(assembly, p.chrom),),
+            np.array([p.pos]),
+            (".",),
+            (p.ref,),
+            ((p.alt,),),
+            row[None, :],
+            np.zeros(1, np.bool_),
         )
         for _ in range(200):
             drawn = list(centre_records(table, _MEMBERS, rng))
