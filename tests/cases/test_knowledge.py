@@ -61,3 +61,22 @@ def test_region_index__a_damaged_or_stale_file_is_built_again(models: Path) -> N
     knowledge.region_index.cache_clear()
     knowledge.region_index(ASSEMBLY)
     assert cache.stat().st_mtime > before  # stale: rebuilt and kept again
+
+
+def test_layers__a_gene_on_two_contigs_that_cannot_share_a_layer_is_indexed_alone() -> None:
+    import pyarrow as pa
+
+    from genomenode.cases.knowledge import _layers
+
+    # GIVEN a PAR-like gene on chrX and chrY whose chrY row overlaps a gene already in its layer there
+    models = pa.table(
+        {
+            "chrom": ["chrX", "chrY", "chrY", "chrY"],
+            "start": [100, 50, 120, 5_000],
+            "end": [200, 150, 220, 6_000],
+            "gene_symbol": ["PAR1", "OTHER", "PAR1", "FAR"],
+        }
+    )
+    layers = _layers(models)
+    assert layers["PAR1"] != layers["OTHER"]  # never in one index where they overlap
+    assert set(layers) == {"PAR1", "OTHER", "FAR"}

@@ -128,6 +128,8 @@ def _layers(models: pa.Table) -> dict[str, int]:
     for contig, lo, hi, gene in spans:
         if gene in layer_of:
             layer = layer_of[gene]
+            if layer >= len(last_end):  # already indexed alone
+                continue
             if last_end[layer].get(contig, -LAYER_MARGIN - 1) + LAYER_MARGIN >= lo:
                 layer_of[gene] = alone  # its earlier rows stay in the old layer's index too: harmless
                 alone += 1
