@@ -51,7 +51,8 @@ def beacon_identity(settings: Settings) -> BeaconIdentity:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, index: bool = True) -> FastAPI:
+    """The API alone; `index=False` leaves `/` to the portal (web.app), else it leads to /docs."""
     settings = settings or Settings()
     refuse_unsafe_production(settings)
     peers = load_peers(settings.peers_file) if settings.peers_file else ()  # a bad peers file stops start-up
@@ -87,9 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    if index:
+
+        @app.get("/", include_in_schema=False)
+        async def to_docs() -> RedirectResponse:
+            return RedirectResponse("/docs")
 
     @app.get("/health", response_model=HealthOut, tags=["node"])
     async def health(q: Queries) -> dict[str, Any]:

@@ -292,16 +292,18 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the web portal at / and the HTTP API (OpenAPI docs at /docs)."""
     import os
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from genomenode.api.app import create_app
+    from genomenode.web.app import create_app
 
     settings = _settings(ctx)
-    err.print(f"genomenode API on http://{host}:{port}  (docs: http://{host}:{port}/docs, data: {settings.data_dir})")
+    err.print(
+        f"genomenode portal on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, data: {settings.data_dir})"
+    )
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
@@ -309,7 +311,7 @@ def serve(
     os.environ["GENOMENODE_DATA_DIR"] = str(settings.data_dir)
     create_app(settings)  # refuse unsafe settings or a bad peers file here, before forking
     config = uvicorn.Config(
-        "genomenode.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "genomenode.web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
     Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
 

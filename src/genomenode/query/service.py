@@ -333,6 +333,26 @@ class NodeQueries:
         files = self._current().variants_files.get((assembly, region.chrom), [])
         return annotated_alleles(self._duckdb.cursor(), files, region, info_contains=info_contains)
 
+    def variants_named(self, rsid: str, *, limit: int = 50) -> list[str]:
+        """The national alleles a dbSNP id names (as the ingested files wrote it in ID), for search.
+
+        One scan of the statistics' overall rows; an rsID is rare to need and the files are the
+        only place the id is kept."""
+        state = self._current()
+        files = [str(p) for parts in state.stats_files.values() for p in parts]
+        if not files:
+            return []
+        rows = (
+            self._duckdb.cursor()
+            .execute(
+                "SELECT DISTINCT chrom::VARCHAR, pos, ref, alt FROM read_parquet($files) "
+                "WHERE scope = '*' AND stratum = 'all' AND rsid = $rsid ORDER BY 1, 2, 3, 4 LIMIT $limit",
+                {"files": files, "rsid": rsid, "limit": limit},
+            )
+            .fetchall()
+        )
+        return [f"{c}-{p}-{r}-{a}" for c, p, r, a in rows]
+
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)
         return Region(found.chrom, found.start, found.end)

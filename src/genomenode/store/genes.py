@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from genomenode.domain.assembly import CONTIG_ORDER, Assembly, canonical_contig
@@ -122,3 +123,33 @@ if __name__ == "__main__":
     src, dst, asm = sys.argv[1:4]
     n = convert_package_table(Path(src), Path(dst), Assembly(asm))
     print(f"{asm}: {n} genes → {dst}")
+
+
+def symbols_like(assembly: Assembly, text: str, *, limit: int = 10) -> list[str]:
+    """Gene symbols that start with `text` (case-insensitive), shortest first: search suggestions."""
+    prefix = text.strip().upper()
+    if not prefix:
+        return []
+    found = sorted((s for s in _symbol_index(assembly) if s.startswith(prefix)), key=lambda s: (len(s), s))
+    return [str(_symbol_index(assembly)[s][0]["gene_symbol"]) for s in found[:limit]]
+
+
+def genes_overlapping(assembly: Assembly, chrom: str, start: int, end: int, *, limit: int = 50) -> list[Gene]:
+    """The genes whose span overlaps chrom:start-end, in position order (a variant's or region's genes)."""
+    table = gene_table(assembly)
+    mask = pc.and_(
+        pc.equal(table["chrom"], chrom),
+        pc.and_(pc.less_equal(table["start"], end), pc.greater_equal(table["end"], start)),
+    )
+    rows = table.filter(mask).sort_by([("start", "ascending")]).slice(0, limit).to_pylist()
+    return [
+        Gene(
+            str(r["gene_symbol"]),
+            str(r["chrom"]),
+            int(r["start"]),
+            int(r["end"]),
+            str(r["strand"] or "."),
+            str(r["gene_type"] or ""),
+        )
+        for r in rows
+    ]

@@ -231,3 +231,20 @@ if __name__ == "__main__":
     src, dst, asm = sys.argv[1:4]
     stats = convert_package_tables(Path(src), Path(dst), Assembly(asm))
     print(f"{asm}: " + ", ".join(f"{v} {k}" for k, v in stats.items()) + f" → {dst}")
+
+
+def gene_exons(assembly: Assembly, symbol: str) -> list[tuple[int, int]]:
+    """The union of `symbol`'s exons over all its transcripts, merged, as 1-based closed intervals:
+    what a gene track draws (the portal's gene page)."""
+    table = feature_table(assembly)
+    rows = table.filter(pc.and_(pc.equal(table["gene_symbol"], symbol), pc.equal(table["feature"], "exon")))
+    starts = rows["start"].to_numpy()
+    ends = rows["end"].to_numpy()
+    order = np.argsort(starts, kind="stable")
+    merged: list[tuple[int, int]] = []
+    for s, e in zip(starts[order].tolist(), ends[order].tolist(), strict=True):
+        if merged and s <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged

@@ -1,0 +1,72 @@
+"""The variant page: national counts, the same per population, region and sex, FILTER, annotations.
+
+Counts come from `NodeQueries.variant` with the caller's small-count floor, so an anonymous
+visitor sees exactly what the API's GET /variants/{id} returns them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from genomenode.domain.assembly import Assembly
+from genomenode.domain.variant import Region, parse_variant
+from genomenode.query.service import NodeQueries
+from genomenode.store.genes import genes_overlapping
+from genomenode.web.charts import bar_chart
+from genomenode.web.session import PortalCaller, gate_of
+from genomenode.web.templating import frequency, render
+
+router = APIRouter(include_in_schema=False)
+STRATA = (("population", "Population"), ("centre", "Region (submitting centre)"), ("sex", "Sex"))
+
+
+@router.get("/variant/{variant_id}")
+async def variant_page(request: Request, variant_id: str, caller: PortalCaller) -> Response:
+    q: NodeQueries = request.app.state.queries
+    parsed = parse_variant(variant_id)
+
+    def load() -> dict[str, Any]:
+        floor = gate_of(request).floor_for(caller, None)
+        answer = q.variant(parsed, floor=floor)
+        assembly = Assembly(answer["assembly"])
+        end = parsed.pos + len(parsed.ref) - 1
+        return {
+            "v": answer,
+            "floor": floor,
+            "genes": genes_overlapping(assembly, parsed.chrom, parsed.pos, end, limit=10),
+            "annotations": _annotations(q, answer["assembly"], parsed.chrom, parsed.pos, parsed.ref, parsed.alt),
+        }
+
+    data = await run_in_threadpool(load)
+    v = data["v"]
+    strata = [
+        {
+            "key": key,
+            "title": title,
+            "rows": v["strata"].get(key, []),
+            "chart": bar_chart(
+                [(str(r[key]), r["af"], frequency(r["af"])) for r in v["strata"].get(key, [])],
+                title=f"Allele frequency by {key}",
+            ),
+        }
+        for key, title in STRATA
+        if v["strata"].get(key)
+    ]
+    return render(request, "variant.html", title=f"Variant {v['variant_id']}", strata=strata, **data)
+
+
+def _annotations(q: NodeQueries, assembly: str, chrom: str, pos: int, ref: str, alt: str) -> list[dict[str, str]]:
+    """The INFO annotations the submitted files carried for this allele, with their header meaning."""
+    found = []
+    for group in q.annotated_alleles(assembly=assembly, region=Region(chrom, pos, pos + len(ref) - 1)):
+        for row in group.rows.to_pylist():
+            if (row["pos"], row["ref"], row["alt"]) != (pos, ref, alt) or not row["variant_info"]:
+                continue
+            for item in str(row["variant_info"]).split(";"):
+                key, _, value = item.partition("=")
+                found.append({"key": key, "value": value, "meaning": group.headers.get(key, "")})
+    return list({(a["key"], a["value"]): a for a in found}.values())  # one line per distinct INFO value
