@@ -20,16 +20,14 @@ the record bcftools reported it at.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genomenode.domain.consequence import AnnotationFormat, annotate_record, parse_header
+from genomenode.domain.consequence import AnnotationFormat
 from genomenode.domain.consequence_terms import TERM_ACCESSION, TranscriptConsequence
 from genomenode.domain.protein_change import ProteinChange, from_bcftools, read_protein_change
-from genomenode.errors import AnnotationError
-from genomenode.query.annotations import AnnotatedAlleles
+from genomenode.query.annotations import AnnotatedAlleles, annotation_formats, row_transcripts
 
 
 @dataclass
@@ -75,7 +73,7 @@ def protein_matches(
         if not formats or not group.rows.num_rows:
             continue
         for row in group.rows.to_pylist():
-            for t in _transcripts(formats, row):
+            for t in row_transcripts(formats, row):
                 if not _same_gene(t, gene):
                     continue
                 found = _change_of(t)
@@ -89,36 +87,7 @@ def protein_matches(
 
 
 def _protein_formats(group: AnnotatedAlleles) -> list[AnnotationFormat]:
-    formats = []
-    for key, description in sorted(group.headers.items()):
-        try:
-            fmt = parse_header(key, description)
-        except AnnotationError:
-            continue
-        if fmt.carries_protein_changes:
-            formats.append(fmt)
-    return formats
-
-
-def _transcripts(formats: Sequence[AnnotationFormat], row: dict[str, Any]) -> list[TranscriptConsequence]:
-    """Every annotation entry about this row's ALT, from each annotation field its INFO holds."""
-    info = json.loads(row["variant_info"])
-    out: list[TranscriptConsequence] = []
-    for fmt in formats:
-        value = info.get(fmt.field_id) if isinstance(info, dict) else None
-        if value is None:
-            continue
-        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        alts = row["source_alts"].split(",")
-        try:
-            record = annotate_record(fmt, text, row["source_ref"], alts, pos=row["source_pos"])
-        except AnnotationError:
-            continue
-        index = row["source_allele"] - 1
-        allele = record.alleles[index] if 0 <= index < len(record.alleles) else None
-        if allele is not None:
-            out.extend(allele.transcripts)
-    return out
+    return [fmt for fmt in annotation_formats(group) if fmt.carries_protein_changes]
 
 
 def _same_gene(t: TranscriptConsequence, gene: str) -> bool:

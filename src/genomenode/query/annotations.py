@@ -15,11 +15,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from genomenode.domain.consequence import AnnotationFormat, annotate_record, parse_header
+from genomenode.domain.consequence_terms import TranscriptConsequence
 from genomenode.domain.variant import Region
+from genomenode.errors import AnnotationError
 from genomenode.store.parquet import annotation_headers, max_ref_length
 
 COLUMNS = ("pos", "ref", "alt", "source_pos", "source_ref", "source_alts", "source_allele", "variant_info")
@@ -75,4 +79,37 @@ def annotated_alleles(
         }
         rows = con.sql(sql, params=params).to_arrow_table()
         out.append(AnnotatedAlleles(headers[key], rows))
+    return out
+
+
+def annotation_formats(group: AnnotatedAlleles) -> list[AnnotationFormat]:
+    """The annotation fields (CSQ, BCSQ, ANN...) whose headers these alleles' files declared."""
+    formats = []
+    for key, description in sorted(group.headers.items()):
+        try:
+            formats.append(parse_header(key, description))
+        except AnnotationError:
+            continue  # an INFO key that is not an annotation field
+    return formats
+
+
+def row_transcripts(formats: Sequence[AnnotationFormat], row: Mapping[str, Any]) -> list[TranscriptConsequence]:
+    """Every annotation entry about this row's ALT, from each annotation field its INFO holds
+    (an entry that disagrees with its header is skipped, as the ingest report already said)."""
+    info = json.loads(row["variant_info"])
+    out: list[TranscriptConsequence] = []
+    for fmt in formats:
+        value = info.get(fmt.field_id) if isinstance(info, dict) else None
+        if value is None:
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        alts = row["source_alts"].split(",")
+        try:
+            record = annotate_record(fmt, text, row["source_ref"], alts, pos=row["source_pos"])
+        except AnnotationError:
+            continue
+        index = row["source_allele"] - 1
+        allele = record.alleles[index] if 0 <= index < len(record.alleles) else None
+        if allele is not None:
+            out.extend(allele.transcripts)
     return out

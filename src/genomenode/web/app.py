@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     check_every_page_has_a_rule(app)
     install_error_pages(app)
-    threading.Thread(target=_warm_gene_models, name="warm-gene-models", daemon=True).start()
+    api_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        warm = threading.Thread(target=_warm_gene_models, name="warm-gene-models", daemon=True)
+        warm.start()  # the first gene page need not wait; shutdown waits so no read is cut mid-way
+        async with api_lifespan(app) as state:
+            yield state
+        warm.join()
+
+    app.router.lifespan_context = lifespan
 
     @app.middleware("http")
     async def portal_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

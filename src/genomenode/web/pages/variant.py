@@ -6,6 +6,7 @@ visitor sees exactly what the API's GET /variants/{id} returns them.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import Region, parse_variant
+from genomenode.query.annotations import annotation_formats, row_transcripts
 from genomenode.query.service import NodeQueries
 from genomenode.store.genes import genes_overlapping
 from genomenode.web.charts import bar_chart
@@ -59,14 +61,23 @@ async def variant_page(request: Request, variant_id: str, caller: PortalCaller) 
     return render(request, "variant.html", title=f"Variant {v['variant_id']}", strata=strata, **data)
 
 
-def _annotations(q: NodeQueries, assembly: str, chrom: str, pos: int, ref: str, alt: str) -> list[dict[str, str]]:
-    """The INFO annotations the submitted files carried for this allele, with their header meaning."""
-    found = []
+def _annotations(q: NodeQueries, assembly: str, chrom: str, pos: int, ref: str, alt: str) -> dict[str, Any]:
+    """What the submitted files' annotations say of this allele: each transcript consequence (VEP
+    CSQ, bcftools BCSQ, snpEff ANN, read by their headers) and the other INFO values, as written."""
+    transcripts: dict[tuple[Any, ...], Any] = {}
+    other: dict[tuple[str, str], dict[str, str]] = {}
     for group in q.annotated_alleles(assembly=assembly, region=Region(chrom, pos, pos + len(ref) - 1)):
+        formats = annotation_formats(group)
+        fields = {f.field_id for f in formats}
         for row in group.rows.to_pylist():
-            if (row["pos"], row["ref"], row["alt"]) != (pos, ref, alt) or not row["variant_info"]:
+            if (row["pos"], row["ref"], row["alt"]) != (pos, ref, alt):
                 continue
-            for item in str(row["variant_info"]).split(";"):
-                key, _, value = item.partition("=")
-                found.append({"key": key, "value": value, "meaning": group.headers.get(key, "")})
-    return list({(a["key"], a["value"]): a for a in found}.values())  # one line per distinct INFO value
+            for t in row_transcripts(formats, row):
+                transcripts.setdefault((t.gene, t.transcript, t.terms, t.hgvsc, t.hgvsp), t)
+            info = json.loads(row["variant_info"])
+            for key, value in (info.items() if isinstance(info, dict) else ()):
+                if key not in fields:
+                    shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+                    other.setdefault((key, shown), {"key": key, "value": shown, "meaning": group.headers.get(key, "")})
+    ordered = sorted(transcripts.values(), key=lambda t: (not t.canonical, t.rank, t.gene or "", t.transcript or ""))
+    return {"transcripts": ordered, "info": list(other.values())}
