@@ -43,7 +43,7 @@ $(HPO_ANNOTATIONS): $(STAMP) src/genomenode/store/hpo_annotations.py
 demo: install
 	rm -rf $(DATA_DIR)
 	$(BIN)/genomenode --data-dir $(DATA_DIR) demo --individuals $(DEMO_INDIVIDUALS) --seed $(DEMO_SEED)
-	@echo "Serving the synthetic national cohort at http://$(HOST):$(PORT)/docs  (Ctrl-C to stop)"
+	@echo "Serving the synthetic national cohort: portal http://$(HOST):$(PORT)/ , API docs http://$(HOST):$(PORT)/docs  (Ctrl-C to stop)"
 	$(BIN)/genomenode --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 lint: install

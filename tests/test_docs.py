@@ -46,3 +46,13 @@ def test_security_doc__every_test_it_names_exists() -> None:
                 assert f"def {test}(" in current.read_text(), f"{current.name} has no test {test}"
                 named += 1
     assert named > 20
+
+
+def test_every_file_the_readme_links_exists() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    linked = re.findall(r"\]\(((?:docs|benchmarks|scripts)/[^)#\s]+)\)", README)
+    assert linked, "the README links no project files"
+    missing = [path for path in linked if not (root / path).exists()]
+    assert not missing, f"README links files that do not exist: {missing}"

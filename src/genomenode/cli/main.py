@@ -357,7 +357,10 @@ def demo(
     typer.echo(f"synthetic cohort of {individuals} people (seed {seed}) ingested into {settings.data_dir}")
     typer.echo(f"try: genomenode --data-dir {settings.data_dir} frequencies --gene CYP2C19 --by population")
     typer.echo(f"     genomenode --data-dir {settings.data_dir} pgx-summary --format tsv")
-    typer.echo(f"tokens ({settings.token_lifetime_minutes} min), one per demo role; use as Authorization: Bearer …")
+    typer.echo(
+        f"tokens ({settings.token_lifetime_minutes} min), one per demo role: paste one into the portal's "
+        "Sign in page, or send it as Authorization: Bearer …"
+    )
     for user, token in tokens.items():
         typer.echo(f"{user}\t{token}")
 
