@@ -35,10 +35,10 @@ def bar_chart(
     items: Sequence[tuple[str, float | None, str]],
     *,
     title: str,
-    width: int = 640,
+    width: int = 460,
     row_height: int = 26,
-    label_width: int = 140,
-    value_width: int = 120,
+    label_width: int = 120,
+    value_width: int = 80,
 ) -> BarChart:
     """Horizontal bars, one per (label, value, shown text); hidden values get no bar, only their text."""
     shown = [v for _, v, _ in items if v is not None]

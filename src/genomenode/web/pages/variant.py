@@ -75,7 +75,7 @@ def _annotations(q: NodeQueries, assembly: str, chrom: str, pos: int, ref: str, 
             for t in row_transcripts(formats, row):
                 transcripts.setdefault((t.gene, t.transcript, t.terms, t.hgvsc, t.hgvsp), t)
             info = json.loads(row["variant_info"])
-            for key, value in (info.items() if isinstance(info, dict) else ()):
+            for key, value in info.items() if isinstance(info, dict) else ():
                 if key not in fields:
                     shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
                     other.setdefault((key, shown), {"key": key, "value": shown, "meaning": group.headers.get(key, "")})

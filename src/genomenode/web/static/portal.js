@@ -3,6 +3,10 @@
 // long ones are sorted and paged by the server through their header links).
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
+  // a gene track's ticks open their variant on click (mouse only: the table links each one for the keyboard)
+  for (const tick of document.querySelectorAll("svg.track [data-href]")) {
+    tick.addEventListener("click", () => { window.location.href = tick.dataset.href; });
+  }
   for (const table of document.querySelectorAll("table[data-client-sort]")) {
     const heads = table.tHead ? [...table.tHead.rows[0].cells] : [];
     heads.forEach((th, col) => {
