@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -42,12 +41,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from common import DOCS, REPO, commit, git, machine, pct, time_v, uncommitted, write_section
+
 WORK = REPO / "benchmarks" / ".work" / "pgx"
 NODE = WORK / "node"
 STAMP = WORK / "node.json"
 RESULTS = WORK / "results.json"
-DOCS = REPO / "docs" / "benchmarks.md"
 BIN = Path(sys.executable).parent
 GENOMENODE = str(BIN / "genomenode")
 REFERENCE = REPO.parent / "shared" / "reference" / "pgx" / "positions"
@@ -66,38 +65,9 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
-def git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout
-
-
-def uncommitted(path: str = "src/genomenode") -> list[str]:
-    """Files of the code measured that differ from the commit: the tree is shared with other work."""
-    return [ln[3:] for ln in git("status", "--porcelain", "--", path).splitlines() if ln.strip()]
-
-
 def simulator_version() -> str:
     """The last commit of the simulator, ingest and store code: the database is rebuilt when it changes."""
     return git("log", "-1", "--format=%h", "--", *BUILT_BY).strip()
-
-
-def time_v(cmd: list[str], *, stdout: Any = subprocess.DEVNULL) -> tuple[float, float, str]:
-    """Wall seconds and max RSS (MB) of one process under /usr/bin/time -v; the error text if it failed."""
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], stdout=stdout, stderr=subprocess.PIPE, text=True)
-    wall, rss = float("nan"), float("nan")
-    for line in done.stderr.splitlines():
-        line = line.strip()
-        if line.startswith("Elapsed (wall clock) time"):
-            parts = line.rsplit(" ", 1)[1].split(":")
-            wall = sum(float(p) * 60**k for k, p in enumerate(reversed(parts)))
-        elif line.startswith("Maximum resident set size"):
-            rss = int(line.rsplit(" ", 1)[1]) / 1024
-    error = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["failed"])[-1][-300:]
-    return wall, rss, error
 
 
 def rss_mb() -> float:
@@ -126,7 +96,7 @@ def database() -> dict[str, Any]:
     info = {
         "individuals": INDIVIDUALS,
         "seed": SEED,
-        "commit": git("rev-parse", "--short", "HEAD").strip(),
+        "commit": commit(),
         "code": version,
         "dirty": dirty,
         "build_seconds": wall,
@@ -346,29 +316,6 @@ def one_shot(sample: str, stored: dict[str, Any], k: Any, errors: list[str]) -> 
 # --- the section -------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = next(
-        (
-            int(ln.split()[1]) / 1e6
-            for ln in Path("/proc/meminfo").read_text().splitlines()
-            if ln.startswith("MemTotal")
-        ),
-        0.0,
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
@@ -530,19 +477,6 @@ def _one_shot_lines(o: dict[str, Any] | None, sites: int) -> tuple[list[str], li
     return rows, notes
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the section in docs/benchmarks.md (up to the next `## ` heading), or append it."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        head, tail = old.rstrip("\n") + "\n\n", ""
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        head, tail = "".join(lines[:start]), "".join(lines[end:])
-    path.write_text(head + text + ("\n" + tail if tail else ""))
-
-
 def publish(results: dict[str, Any], *, write: bool) -> None:
     text = section(results)
     say("\n" + text)
@@ -553,7 +487,7 @@ def publish(results: dict[str, Any], *, write: bool) -> None:
             + ", ".join(f"{p} {c}" for p, c in m["cyp2c19"].items())
         )
     if write:
-        write_section(DOCS, text)
+        write_section(DOCS, SECTION, text)
         say(f"wrote the section to {DOCS}")
 
 
@@ -572,7 +506,7 @@ def main() -> int:
         if not path.exists():
             sys.exit(f"missing: {path} (PharmCAT's reference folder beside the checkout; see issue 6)")
     load_start = os.getloadavg()[0]
-    commit, dirty = git("rev-parse", "--short", "HEAD").strip(), uncommitted()
+    started, dirty = commit(), uncommitted()
     info = database()
     errors: list[str] = []
     measured: dict[str, Any] | None
@@ -585,8 +519,8 @@ def main() -> int:
     results = {
         "settings": {
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "commit": commit,
-            "commit_end": git("rev-parse", "--short", "HEAD").strip(),
+            "commit": started,
+            "commit_end": commit(),
             "uncommitted": sorted(set(dirty) | set(uncommitted())),
             "load": [load_start, os.getloadavg()[0]],
             "machine": machine(),

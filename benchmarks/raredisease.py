@@ -38,15 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import DOCS, REPO, commit, time_v, uncommitted, write_section
 from raredisease import analysers, family, phenotypes, pool, report  # benchmarks/raredisease/ (the package)
 
 from genomenode.domain.assembly import Assembly, contig_lengths
 from genomenode.store.hpo import hpo_path, load_hpo
 from genomenode.store.hpo_annotations import annotations_path, load_annotations
 
-REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".work" / "raredisease"
-DOCS = REPO / "docs" / "benchmarks.md"
 RESULTS = WORK / "results.json"  # the last real run's rows and timings
 MODE_SHARE = {"de_novo": 0.30, "ar_hom": 0.25, "compound_het": 0.25, "xlr": 0.20}
 KINDS = {
@@ -270,21 +269,6 @@ def accuracy(sim: Simulator, prefix: list[str], args: argparse.Namespace) -> tup
 # -- performance --------------------------------------------------------------------------------
 
 
-def time_v(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and max RSS (MB) of one process under /usr/bin/time -v; the error text if it failed."""
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall, rss = float("nan"), float("nan")
-    for line in done.stderr.splitlines():
-        line = line.strip()
-        if line.startswith("Elapsed (wall clock) time"):
-            parts = line.rsplit(" ", 1)[1].split(":")
-            wall = sum(float(p) * 60**k for k, p in enumerate(reversed(parts)))
-        elif line.startswith("Maximum resident set size"):
-            rss = int(line.rsplit(" ", 1)[1]) / 1024
-    error = "" if done.returncode == 0 else done.stderr.strip().splitlines()[0][-300:]
-    return wall, rss, error
-
-
 def timed_runs(what: str, cmd: list[str], records: int, runs: int) -> report.Timing:
     timing = report.Timing(what, records, [], [])
     for _ in range(runs):
@@ -395,7 +379,7 @@ def publish(results: dict[str, Any], *, write: bool) -> int:
     if settings["analyser"] != "genomenode case analyse":
         say("(stand-in analyser: these numbers test the harness and are not results; never written to the docs)")
     elif write:
-        report.write_section(DOCS, text)
+        write_section(DOCS, report.SECTION, text)
         say(f"wrote the section to {DOCS}")
     return 0
 
@@ -448,7 +432,7 @@ def main() -> int:
         )
     performance = (not args.fake_analyser) if args.performance is None else args.performance
     load_before = os.getloadavg()[0]
-    commit_start, dirty_start = report.commit(REPO), report.uncommitted(REPO)
+    commit_start, dirty_start = commit(), uncommitted()
     founders = pool.load_or_build(WORK / "pool", seed=args.seed, progress=say)
     sim = Simulator(founders, args.seed)
     say("eligible diseases: " + ", ".join(f"{m} {len(d)}" for m, d in sim.diseases.items()))
@@ -467,8 +451,8 @@ def main() -> int:
     settings = {
         "analyser": "stand-in" if args.fake_analyser else "genomenode case analyse",
         "commit": commit_start,
-        "commit_end": report.commit(REPO),
-        "uncommitted": sorted(set(dirty_start) | set(report.uncommitted(REPO))),
+        "commit_end": commit(),
+        "uncommitted": sorted(set(dirty_start) | set(uncommitted())),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": [load_before, os.getloadavg()[0]],
         "seed": args.seed,

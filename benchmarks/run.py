@@ -24,7 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import DOCS, REPO, cpu_model, pct
+
 WORK = REPO / "benchmarks" / ".work"
 VCF = WORK / "bench-1000x50k.vcf.gz"
 BIN = Path(sys.executable).parent
@@ -45,11 +46,6 @@ def timed(cmd: list[str] | str, *, shell: bool = False) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def ms(x: float) -> str:
@@ -178,14 +174,7 @@ def write_report(r: dict[str, object]) -> None:
     p50 = lambda xs: pct(xs, 0.5)  # noqa: E731
     p95 = lambda xs: pct(xs, 0.95)  # noqa: E731
     verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     bcftools_version = subprocess.run(["bcftools", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     lines = [
         "# Benchmarks",
@@ -244,17 +233,17 @@ def write_report(r: dict[str, object]) -> None:
         "",
         "Reproduce: `make benchmark` (the input is generated once into `benchmarks/.work/`).",
     ]
-    out = REPO / "docs" / "benchmarks.md"
+    out = DOCS
     kept = kept_sections(out)
     out.write_text("\n".join(lines) + "\n" + (f"\n{kept}" if kept else ""))
     print("\n".join(lines))
 
 
-KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics", "## Pharmacogenomics")
+KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics", "## Pharmacogenomics", "## Web portal")
 
 
 def kept_sections(path: Path) -> str:
-    """The sections other scripts write into the file (beacon_load.py's, raredisease.py's), to keep at the end."""
+    """The sections other scripts write into the file (beacon_load.py, raredisease.py, pgx.py, portal.py)."""
     text = path.read_text() if path.exists() else ""
     kept = []
     for heading in KEPT_SECTIONS:

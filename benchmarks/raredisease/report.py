@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
-import subprocess
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from common import changed_during, machine, pct
 
 SECTION = "## Rare-disease diagnostics"
 ANNOTATIONS = {  # family.ANNOTATIONS, in the words the docs use
@@ -57,11 +55,6 @@ class FamilySearch:
         return sum(self.walls) if self.run == self.families else statistics.mean(self.walls) * self.families
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def recall(rows: list[dict[str, Any]], k: int) -> float:
     return sum(1 for r in rows if r["rank"] is not None and r["rank"] <= k) / len(rows) if rows else float("nan")
 
@@ -76,13 +69,12 @@ def _share(rows: list[dict[str, Any]], k: int) -> str:
 
 
 def _provenance(settings: dict[str, Any]) -> str:
-    repo = Path(__file__).resolve().parents[2]
     text = (
         "Written by `benchmarks/raredisease.py` (`make raredisease-benchmark`) from one run of "
         f"`{settings['analyser']}` (one-shot mode: a VCF, a PED and HPO terms, no database) on {settings['when']}, "
         f"at commit {settings['commit']}"
     )
-    changed = changed_during(repo, settings["commit"], settings.get("commit_end", settings["commit"]))
+    changed = changed_during(settings["commit"], settings.get("commit_end", settings["commit"]))
     if changed:
         text += f"; commits {', '.join(changed)} changed src/genomenode while it ran"
     if settings.get("uncommitted"):
@@ -154,54 +146,6 @@ def _median(values: Sequence[float]) -> str:
 
 def _seconds(x: float) -> str:
     return "—" if x != x else (f"{x:.2f} s" if x < 100 else f"{x / 60:.1f} min")
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = next(
-        (
-            int(ln.split()[1]) / 1e6
-            for ln in Path("/proc/meminfo").read_text().splitlines()
-            if ln.startswith("MemTotal")
-        ),
-        0.0,
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def uncommitted(repo: Path) -> list[str]:
-    """Files of the analyser's code (src/genomenode) that differ from the commit: the tree is shared."""
-    done = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain", "--", "src/genomenode"], capture_output=True, text=True
-    )
-    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
-
-
-def changed_during(repo: Path, start: str, end: str) -> list[str]:
-    """Commits that changed the analyser's code (src/genomenode) between two commits."""
-    if start == end:
-        return []
-    done = subprocess.run(
-        ["git", "-C", str(repo), "log", "--format=%h", f"{start}..{end}", "--", "src/genomenode"],
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.split()
-
-
-def commit(repo: Path) -> str:
-    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
 
 
 def section(
@@ -337,16 +281,3 @@ def section(
         "`benchmarks/.work/raredisease/`; `--cases N`, `--families N`, `--family-sample N`, `--seed S`).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace the section in docs/benchmarks.md (up to the next `## ` heading), or append it."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        head, tail = old.rstrip("\n") + "\n\n", ""
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        head, tail = "".join(lines[:start]), "".join(lines[end:])
-    path.write_text(head + text + ("\n" + tail if tail else ""))
