@@ -87,5 +87,10 @@ raredisease-benchmark: install
 pgx-benchmark: install
 	$(BIN)/python benchmarks/pgx.py
 
+# Each portal page's server-side and client time on the demo node (target: under 300 ms); adds its section to docs/benchmarks.md.
+.PHONY: portal-benchmark
+portal-benchmark: install
+	$(BIN)/python benchmarks/portal.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data
