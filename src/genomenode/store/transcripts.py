@@ -233,7 +233,8 @@ if __name__ == "__main__":
     print(f"{asm}: " + ", ".join(f"{v} {k}" for k, v in stats.items()) + f" → {dst}")
 
 
-def gene_exons(assembly: Assembly, symbol: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=4096)
+def gene_exons(assembly: Assembly, symbol: str) -> tuple[tuple[int, int], ...]:
     """The union of `symbol`'s exons over all its transcripts, merged, as 1-based closed intervals:
     what a gene track draws (the portal's gene page)."""
     table = feature_table(assembly)
@@ -247,4 +248,4 @@ def gene_exons(assembly: Assembly, symbol: str) -> list[tuple[int, int]]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
             merged.append((s, e))
-    return merged
+    return tuple(merged)

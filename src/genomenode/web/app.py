@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -70,11 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
-        warm = threading.Thread(target=_warm_gene_models, name="warm-gene-models", daemon=True)
-        warm.start()  # the first gene page need not wait; shutdown waits so no read is cut mid-way
+        # before the first request, so no page builds the same table at the same time (~0.4 s once)
+        await run_in_threadpool(_warm_gene_models)
         async with api_lifespan(app) as state:
             yield state
-        warm.join()
 
     app.router.lifespan_context = lifespan
 

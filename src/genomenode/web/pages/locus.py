@@ -88,11 +88,11 @@ async def _locus_page(request: Request, caller: Any, *, gene: str | None, region
     if parsed is not None and parsed.end - parsed.start + 1 > MAX_REGION:
         raise InputError(f"region {region} spans more than {MAX_REGION:,} bases: give a smaller region or a gene")
 
-    def load() -> tuple[FrequencyAnswer, list[tuple[int, int]], list[Any]]:
+    def load() -> tuple[FrequencyAnswer, tuple[tuple[int, int], ...], list[Any]]:
         floor = gate_of(request).floor_for(caller, None)
         answer = q.frequencies(region=parsed, gene=gene, floor=floor)
         assembly = Assembly(answer.assembly)
-        exons = gene_exons(assembly, answer.gene.symbol) if answer.gene else []
+        exons = gene_exons(assembly, answer.gene.symbol) if answer.gene else ()
         r = answer.region
         genes = [] if answer.gene else genes_overlapping(assembly, r.chrom, r.start, r.end, limit=40)
         return answer, exons, genes
