@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from genomenode import __version__
 from genomenode.access.gate import AccessControl
 from genomenode.access.ratelimit import RateLimiter
-from genomenode.api import beacon, cases, errors, federation, individuals, pgx, stewardship
+from genomenode.api import access_requests, beacon, cases, errors, federation, individuals, pgx, stewardship
 from genomenode.api.models import CallerOut, DatasetOut, FrequencyOut, HealthOut, VariantOut
 from genomenode.api.security import CurrentCaller, Gate, check_every_route_has_a_rule
 from genomenode.api.startup import refuse_unsafe_production
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None, *, index: bool = True) -> FastA
     app.include_router(cases.router)
     app.include_router(pgx.router)
     app.include_router(stewardship.router)
+    app.include_router(access_requests.router)
     app.include_router(federation.router)  # before beacon's /api/{entry}/{id}, which would match it
     app.include_router(beacon.router)
     check_every_route_has_a_rule(app)

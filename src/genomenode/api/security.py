@@ -39,6 +39,11 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/projects/{project}/members"): policy.Action.MANAGE_PROJECTS,
     ("POST", "/projects/{project}/grants"): policy.Action.MANAGE_GRANTS,
     ("DELETE", "/projects/{project}/grants/{dataset}"): policy.Action.MANAGE_GRANTS,
+    ("POST", "/access-requests"): "authenticated",  # a researcher, for a project they are a member of
+    ("GET", "/access-requests"): "authenticated",  # a steward: all; a researcher: their projects'
+    ("POST", "/access-requests/{request_id}/decision"): policy.Action.MANAGE_GRANTS,
+    ("POST", "/access-requests/{request_id}/revocation"): policy.Action.MANAGE_GRANTS,
+    ("POST", "/access-requests/{request_id}/withdrawal"): "authenticated",  # the requester's own, pending
     ("GET", "/audit/export"): policy.Action.READ_AUDIT,
     ("GET", "/audit/verify"): policy.Action.READ_AUDIT,
     ("GET", "/cases/{name}/report"): "authenticated",  # only if every member is visible (cases.service)

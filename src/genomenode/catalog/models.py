@@ -336,6 +336,35 @@ class Grant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+ACCESS_REQUEST_STATUSES = ("pending", "granted", "refused", "withdrawn", "revoked")
+
+
+class AccessRequest(Base):
+    """A researcher's request that their project may use a dataset, and the steward's decision.
+
+    The grant itself is a `Grant` row made by the same act that marks the request granted
+    (access.access_requests); the request keeps why it was asked and who decided, and when.
+    """
+
+    __tablename__ = "access_requests"
+    __table_args__ = (
+        Index("ix_access_requests_status", "status"),
+        Index("ix_access_requests_project_id_dataset_id", "project_id", "dataset_id"),
+        _one_of("status", ACCESS_REQUEST_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    requester: Mapped[str] = mapped_column(String(512))  # the caller's actor: issuer|subject
+    justification: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(512))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
 class Consent(Base):
     """One recorded consent of a subject; the newest row is in force, older rows are history."""
 
