@@ -15,6 +15,7 @@ from genomenode.access.gate import AccessControl
 from genomenode.catalog import sharing
 from genomenode.pipeline.ingest import IngestRequest, ingest
 from genomenode.settings import Settings
+from genomenode.simulate.demo_families import DemoFamily
 from genomenode.simulate.national import DATASET, PROJECT, build_demo_node
 
 Cells = dict[tuple[str, str, str, int, str, str], tuple[int, int, int, int]]
@@ -35,6 +36,7 @@ class SecureNode:
     skane: Person  # another region, consent covers it too
     not_covered: Person  # consent that the project's purpose does not match (DS for a disease)
     spare: list[Person]  # more people, for tests that change consent
+    families: tuple[DemoFamily, ...] = ()  # the demo's rare-disease trios, ingested (cases: add_analysed_cases)
 
     def headers(self, user: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
@@ -67,12 +69,15 @@ def build_secure_node(data_dir: Path, *, individuals: int = 80, seed: int = 11) 
         skane=people["skane"][0],
         not_covered=people["not_covered"][0],
         spare=people["stockholm"][1:] + people["skane"][1:],
+        families=node.families,
     )
 
 
 def add_analysed_cases(node: SecureNode, folder: Path) -> None:
-    """`case-stockholm` and `case-skane`: a singleton case of each region's person, analysed."""
+    """`case-stockholm` and `case-skane`: a singleton case of each region's person, analysed; and
+    the demo's trios `family-stockholm` and `family-skane`, analysed as `genomenode demo` does."""
     from genomenode.access.gate import AccessControl
+    from genomenode.cases.demo import add_demo_cases
     from genomenode.cases.service import analyse_case, create_case
     from genomenode.query.service import NodeQueries
 
@@ -89,6 +94,25 @@ def add_analysed_cases(node: SecureNode, folder: Path) -> None:
     finally:
         queries.close()
         gate.close()
+    add_demo_cases(node.settings, node.families)
+
+
+def case_variants(node: SecureNode) -> dict[str, str]:
+    """Region → the top candidate (chrom-pos-ref-alt) of the demo's `family-<region>`, for notes on it."""
+    from genomenode.catalog import cases
+
+    gate = AccessControl(node.settings)
+    try:
+        with gate.Session() as s:
+            found = {region: cases.get_case(s, f"family-{region}").result for region in ("stockholm", "skane")}
+    finally:
+        gate.close()
+    out = {}
+    for region, result in found.items():
+        assert result and result["candidates"], f"family-{region} has no candidates to note"
+        c = result["candidates"][0]
+        out[region] = f"{c['chrom']}-{c['pos']}-{c['ref']}-{c['alt']}"
+    return out
 
 
 def store_stats(settings: Settings) -> Cells:
@@ -122,19 +146,22 @@ def sample_of(node: SecureNode, pseudonym: str) -> tuple[str, str]:
 
 
 def reference_without(node: SecureNode, sample: str, tmp: Path, bcftools: str) -> Cells:
-    """A fresh node sent every centre's file, the person's column cut out by bcftools."""
+    """A fresh node sent every centre's file (and the demo families'), the person's column cut out by bcftools."""
     submissions = node.settings.data_dir / "demo-submissions"
     settings = Settings(data_dir=tmp / "reference")
-    for vcf in sorted(submissions.glob("*.vcf.gz")):
-        centre = vcf.name.removesuffix(".vcf.gz")
-        sheet = submissions / f"samples-{centre}.tsv"
+    sent = [
+        (vcf, vcf.name.removesuffix(".vcf.gz"), submissions / f"samples-{vcf.name.removesuffix('.vcf.gz')}.tsv")
+        for vcf in sorted(submissions.glob("*.vcf.gz"))
+    ]
+    sent += [(f.vcf, f.region, f.sheet) for f in node.families]
+    for vcf, centre, sheet in sent:
         lines = sheet.read_text().splitlines()
         kept = [ln for ln in lines if ln.split("\t")[0] != sample]
         if len(kept) < len(lines):
-            cut = tmp / vcf.name
+            cut = tmp / f"{centre}-{vcf.name}"
             subprocess.run([bcftools, "view", "-s", f"^{sample}", "-Oz", "-o", str(cut), str(vcf)], check=True)
             vcf = cut
-            sheet = tmp / sheet.name
+            sheet = tmp / f"{centre}-{sheet.name}"
             sheet.write_text("\n".join(kept) + "\n")
         ingest(settings, IngestRequest(files=[vcf], dataset=DATASET, centre=centre, sample_sheet=sheet))
     return store_stats(settings)

@@ -339,15 +339,18 @@ def demo(
     individuals: Annotated[int, typer.Option(min=10, help="People in the synthetic national cohort.")] = 600,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same cohort.")] = 7,
 ) -> None:
-    """Generate a synthetic national cohort (msprime), ingest it centre by centre, and add one
-    user per role; prints a token for each."""
+    """Generate a synthetic national cohort (msprime), ingest it centre by centre with a rare-disease
+    family per clinician's region (opened as an analysed case), and add one user per role; prints a
+    token for each."""
     from genomenode.access.gate import AccessControl
+    from genomenode.cases.demo import add_demo_cases
     from genomenode.simulate.national import build_demo_node
 
     settings = _settings(ctx)
     try:
         with _progress() as update:
             node = build_demo_node(settings, individuals=individuals, seed=seed, progress=update)
+        add_demo_cases(settings, node.families)
         gate = AccessControl(settings)
         tokens = {user: gate.issue_token(issuer=settings.public_url, subject=user) for user in node.users}
         gate.close()

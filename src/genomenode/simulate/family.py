@@ -49,8 +49,11 @@ def write_family(
     background: int = 150,
     child_sex: int = 1,
     child_affected: bool = True,
+    members: tuple[str, str, str] = MEMBERS,
+    family_id: str = "F1",
 ) -> tuple[Path, Path]:
-    """A bgzipped trio VCF and its PED; the child is the affected proband."""
+    """A bgzipped trio VCF and its PED; the child is the affected proband. `members` names the
+    child, father and mother (their VCF columns), so several families can share one dataset."""
     lengths = contig_lengths(Assembly.GRCh38)
     header = ["##fileformat=VCFv4.2", '##FILTER=<ID=PASS,Description="All filters passed">']
     header += [f"##contig=<ID={c},length={n}>" for c, n in lengths.items()]
@@ -61,7 +64,7 @@ def write_family(
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">',
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
         '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(MEMBERS),
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(members),
     ]
     records: list[tuple[str, int, str]] = []
     for p in planted:
@@ -83,9 +86,10 @@ def write_family(
     vcf = directory / "family.vcf.gz"
     write_vcf(vcf, header, [r[2] for r in records])
     ped = directory / "family.ped"
+    child, father, mother = members
     ped.write_text(
-        f"F1\tchild\tfather\tmother\t{child_sex}\t{2 if child_affected else 1}\n"
-        "F1\tfather\t0\t0\t1\t1\nF1\tmother\t0\t0\t2\t1\n"
+        f"{family_id}\t{child}\t{father}\t{mother}\t{child_sex}\t{2 if child_affected else 1}\n"
+        f"{family_id}\t{father}\t0\t0\t1\t1\n{family_id}\t{mother}\t0\t0\t2\t1\n"
     )
     return vcf, ped
 

@@ -1,6 +1,8 @@
-"""A synthetic national node, ready to use: the cohort ingested centre by centre, and one user
-per role with the project and grant a demo needs. `genomenode demo` and the tests build it
-the same way, so what the README shows is what the tests check.
+"""A synthetic national node, ready to use: the cohort ingested centre by centre, a rare-disease
+trio at each clinician's region's centre (simulate.demo_families), and one user per role with the
+project and grant a demo needs. `genomenode demo` and the tests build it the same way, so what the
+README shows is what the tests check; the CLI then opens and analyses the families' cases
+(cases.demo), a layer above this one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from genomenode.catalog import sharing
 from genomenode.pipeline.ingest import IngestRequest, ingest
 from genomenode.settings import Settings
 from genomenode.simulate.cohort import CohortFiles, generate_cohort
+from genomenode.simulate.demo_families import DemoFamily, write_demo_families
 
 Progress = Callable[[str, int, int | None], None]
 DATASET = "national-demo"
@@ -35,6 +38,7 @@ DEMO_USERS: tuple[tuple[str, tuple[policy.Role, ...], str | None, str | None], .
 class DemoNode:
     cohort: CohortFiles
     users: tuple[str, ...]
+    families: tuple[DemoFamily, ...] = ()  # ingested; their cases are opened by cases.demo
 
 
 def ingest_cohort(settings: Settings, *, individuals: int, seed: int, progress: Progress | None = None) -> CohortFiles:
@@ -54,6 +58,24 @@ def ingest_cohort(settings: Settings, *, individuals: int, seed: int, progress: 
             progress=progress,
         )
     return cohort
+
+
+def ingest_families(settings: Settings, *, progress: Progress | None = None) -> tuple[DemoFamily, ...]:
+    """Each demo family's VCF, sent by its region's centre into the demo dataset."""
+    families = write_demo_families(settings.data_dir / "demo-families", dataset=DATASET)
+    for family in families:
+        ingest(
+            settings,
+            IngestRequest(
+                files=[family.vcf],
+                dataset=DATASET,
+                centre=family.region,
+                sample_sheet=family.sheet,
+                command="genomenode demo",
+            ),
+            progress=progress,
+        )
+    return tuple(families)
 
 
 def add_demo_access(settings: Settings) -> tuple[str, ...]:
@@ -93,7 +115,8 @@ def build_demo_node(
     settings: Settings, *, individuals: int = 600, seed: int = 7, progress: Progress | None = None
 ) -> DemoNode:
     cohort = ingest_cohort(settings, individuals=individuals, seed=seed, progress=progress)
-    return DemoNode(cohort, add_demo_access(settings))
+    families = ingest_families(settings, progress=progress)
+    return DemoNode(cohort, add_demo_access(settings), families)
 
 
 def _centre_sheet(sheet: Path, centre: str, out: Path) -> Path:
