@@ -44,6 +44,10 @@ PORTAL_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/signin"): "public",
     ("POST", "/signin"): "public",
     ("POST", "/signout"): "public",
+    ("GET", "/access"): "signed-in",  # a researcher's requests and form; a steward's decisions
+    ("POST", "/access"): "signed-in",  # a researcher on the project (access.access_requests)
+    ("POST", "/access/{request_id}/decision"): "signed-in",  # grant/refuse/revoke: a steward; withdraw: the requester
+    ("GET", "/stewardship/log"): "signed-in",  # READ_AUDIT: a steward
 }
 # Pages send this instead of the API's; inline SVG charts need no source, CSS and JS come from /static.
 PORTAL_CSP = (
