@@ -289,6 +289,13 @@ def set_dataset_policy(session: Session, *, name: str, level: str | None, data_u
     return dataset
 
 
+def describe_dataset(session: Session, *, name: str, description: str) -> None:
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+    if dataset is None:
+        raise NotFoundError(f"no dataset {name!r}")
+    dataset.description = description
+
+
 def set_centre_region(session: Session, *, centre: str, region: str) -> None:
     found = session.scalar(select(Centre).where(Centre.name == centre))
     if found is None:

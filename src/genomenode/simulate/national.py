@@ -22,6 +22,14 @@ from genomenode.simulate.demo_families import DemoFamily, write_demo_families
 Progress = Callable[[str, int, int | None], None]
 DATASET = "national-demo"
 PROJECT = "hmb-cohort-study"
+# a second project of the demo researcher with no grant yet: what the portal's access request is for
+REQUESTING_PROJECT = "pgx-frequency-study"
+DESCRIPTION = (
+    "Synthetic national cohort: people simulated with msprime over real GRCh38 gene regions and "
+    "pharmacogenomic variants, submitted by five regional centres, with rare-disease trios. "
+    "No real person's data."
+)
+DATA_USE = ("HMB",)  # health/medical/biomedical research, as the demo project's purpose
 # (user, roles, region, centre): one per role the policy knows, bound where the role is bound
 DEMO_USERS: tuple[tuple[str, tuple[policy.Role, ...], str | None, str | None], ...] = (
     ("steward", (policy.Role.STEWARD,), None, None),
@@ -79,7 +87,8 @@ def ingest_families(settings: Settings, *, progress: Progress | None = None) -> 
 
 
 def add_demo_access(settings: Settings) -> tuple[str, ...]:
-    """One user per role, a project with a health/medical/biomedical purpose, and its grant."""
+    """One user per role, a project with a health/medical/biomedical purpose and its grant, a second
+    project of the researcher with no grant (to request), and the dataset's terms and description."""
     gate = AccessControl(settings)
     try:
         with gate.Session() as s, s.begin():
@@ -106,6 +115,11 @@ def add_demo_access(settings: Settings) -> tuple[str, ...]:
         stewardship.create_project(gate, steward, name=PROJECT, purpose=purpose)
         stewardship.add_member(gate, steward, project=PROJECT, subject="researcher")
         stewardship.grant(gate, steward, project=PROJECT, dataset=DATASET)
+        stewardship.create_project(gate, steward, name=REQUESTING_PROJECT, purpose=purpose)
+        stewardship.add_member(gate, steward, project=REQUESTING_PROJECT, subject="researcher")
+        stewardship.set_dataset_policy(gate, steward, dataset=DATASET, level=None, data_use=list(DATA_USE))
+        with gate.Session() as s, s.begin():
+            sharing.describe_dataset(s, name=DATASET, description=DESCRIPTION)
     finally:
         gate.close()
     return tuple(name for name, *_ in DEMO_USERS)
