@@ -92,5 +92,9 @@ pgx-benchmark: install
 portal-benchmark: install
 	$(BIN)/python benchmarks/portal.py
 
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache genomenode-data
