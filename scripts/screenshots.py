@@ -3,7 +3,8 @@
 Builds a demo node (as `genomenode demo` does, 300 people) in a temporary folder, serves it the way
 the end-to-end tests do (tests/web/conftest.py), and saves each page at 1280x1600 to
 docs/screenshots/<name>.png with Debian's chromium. A researcher's access request is sent first so
-the steward's page has one to decide; a page the portal does not have yet is reported and skipped.
+the steward's page has one to decide; the PGx page is a cohort person's report as the steward sees
+it. A page the portal does not have yet is reported and skipped.
 """
 
 from __future__ import annotations
@@ -47,18 +48,14 @@ def request_access(page: Any) -> None:
     page.wait_for_load_state()
 
 
-def first_person(settings: Any) -> str | None:
-    """A person the steward may see (for the PGx page when no page links one)."""
-    from genomenode.access.gate import AccessControl
-    from genomenode.catalog import sharing
-
-    gate = AccessControl(settings)
-    try:
-        with gate.Session() as s:
-            rows = sharing.subject_rows(s)
-        return rows[0].pseudonym if rows else None
-    finally:
-        gate.close()
+def cohort_sample(settings: Any, centre: str = "stockholm") -> str | None:
+    """A person of the synthetic cohort (whose genome covers the PGx positions, unlike the demo
+    families' disease-gene VCFs), by the sample name their centre submitted."""
+    sheet = settings.data_dir / "demo-submissions" / f"samples-{centre}.tsv"
+    if not sheet.exists():
+        return None
+    rows = sheet.read_text().splitlines()[1:]
+    return rows[0].split("\t")[0] if rows else None
 
 
 def main() -> int:
@@ -116,13 +113,9 @@ def main() -> int:
             clinician = session("clinician-stockholm")
             shoot(clinician, "case-list", "/review")
             shoot(clinician, "case", "/review/family-stockholm")
-            person_link = clinician.locator("a[href^='/person/'][href$='/pgx']").first
-            if clinician.url.endswith("/review/family-stockholm") and person_link.count():
-                shoot(clinician, "pgx", person_link.get_attribute("href"))
-            else:
-                person = first_person(node.settings)
-                if person:
-                    shoot(steward, "pgx", f"/person/{person}/pgx")
+            person = cohort_sample(node.settings)
+            if person:
+                shoot(steward, "pgx", f"/person/{person}/pgx")
             browser.close()
     for path in saved:
         print(f"saved {path} ({(REPO / path).stat().st_size // 1024} KB)")
