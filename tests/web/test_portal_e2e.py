@@ -170,7 +170,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_the_search_box_is_reachable_by_
     focused = page.evaluate("() => [document.activeElement.textContent, document.activeElement.getAttribute('href')]")
     assert focused == ["Skip to content", "#main"]
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.wait_for_function("() => document.activeElement.id === 'main'", timeout=5_000)
 
     page.goto("/")
     for _ in range(20):
@@ -259,7 +259,7 @@ def test_a_clinician_reviews_a_case_filters_its_candidates_and_classifies_one_in
     note.get_by_label("Note", exact=True).fill(text)
     note.get_by_label("Classification (ACMG/AMP)", exact=True).select_option(label="Pathogenic")
     note.get_by_role("button", name="Add note").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/review/family-stockholm(\?[^#]*)?#v-"))  # back at the noted candidate
     page.reload()
     written = page.get_by_role("listitem").filter(has_text=text)
     assert written.count() == 1
