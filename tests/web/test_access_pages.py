@@ -63,6 +63,9 @@ def test_a_request_goes_from_researcher_to_steward_and_into_the_log(
         follow_redirects=False,
     )
     assert sent.status_code == 303 and sent.headers["location"] == "/access?done=submitted"
+    waiting = researcher.get("/access?done=submitted")
+    assert waiting.status_code == 200 and "Your request was sent" in waiting.text
+    assert ">Withdraw request " in waiting.text  # the requester's own pending request
     pending = steward.get("/access").text
     request_id = re.search(r'<tr id="request-(\d+)">', pending).group(1)  # type: ignore[union-attr]
     assert "National allele frequencies" in pending and ">Grant</button>" in pending

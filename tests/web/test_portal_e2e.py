@@ -185,11 +185,6 @@ def test_the_skip_link_is_the_first_tab_stop_and_the_search_box_is_reachable_by_
 
 
 # -- access requests ------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=False,
-    reason="web/templates/access.html: `caller` inside the request_table macro is Jinja's call-block caller "
-    "(UndefinedError 'No caller defined'), so /access answers 500 to a researcher with a pending request",
-)
 def test_a_researchers_request_is_granted_by_the_steward_and_both_steps_are_in_the_audit_log(
     open_page: OpenPage,
 ) -> None:

@@ -39,7 +39,7 @@ async def variant_page(request: Request, variant_id: str, caller: PortalCaller) 
         return {
             "v": answer,
             "floor": floor,
-            "genes": genes_overlapping(assembly, parsed.chrom, parsed.pos, end, limit=10),
+            "genes": _named_first(genes_overlapping(assembly, parsed.chrom, parsed.pos, end, limit=10)),
             "annotations": _annotations(q, answer["assembly"], parsed.chrom, parsed.pos, parsed.ref, parsed.alt),
         }
 
@@ -59,6 +59,12 @@ async def variant_page(request: Request, variant_id: str, caller: PortalCaller) 
         if v["strata"].get(key)
     ]
     return render(request, "variant.html", title=f"Variant {v['variant_id']}", strata=strata, **data)
+
+
+def _named_first(genes: list[Any]) -> list[Any]:
+    """Genes with an HGNC symbol; GENCODE's unnamed ones (ENSG ids, readthroughs) only if none has one."""
+    named = [g for g in genes if not g.symbol.startswith("ENSG")]
+    return named or genes
 
 
 def _annotations(q: NodeQueries, assembly: str, chrom: str, pos: int, ref: str, alt: str) -> dict[str, Any]:
