@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from genomenode.api.app import create_app
 from genomenode.api.security import app_routes
-from tests.secure_node import Person, SecureNode, add_analysed_cases, build_secure_node
+from tests.secure_node import Person, SecureNode, add_analysed_cases, build_secure_node, case_variants
 
 ROLES = (
     None,
@@ -34,6 +34,7 @@ PROJECT = "hmb-cohort-study"
 def node(tmp_path_factory: pytest.TempPathFactory) -> SecureNode:
     node = build_secure_node(tmp_path_factory.mktemp("matrix") / "node")
     add_analysed_cases(node, tmp_path_factory.mktemp("cases"))
+    CASE_VARIANT.update(case_variants(node))
     return node
 
 
@@ -57,6 +58,7 @@ def _project(user: str | None) -> dict[str, str]:
 
 
 _BEACON_GENE = {"geneId": "CYP2C19"}
+CASE_VARIANT: dict[str, str] = {}  # region → the top candidate of the demo trio family-<region>, to note
 
 
 def _get(url: str) -> Call:
@@ -101,8 +103,29 @@ ROUTES: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/audit/export"): lambda c, h, p, u: c.get("/audit/export", headers=h),
     ("GET", "/audit/verify"): lambda c, h, p, u: c.get("/audit/verify", headers=h),
+    # access requests: calls whose answer does not depend on what other calls did (a project that
+    # holds its grant already; a request id nobody made)
+    ("GET", "/access-requests"): lambda c, h, p, u: c.get("/access-requests", headers=h),
+    ("POST", "/access-requests"): lambda c, h, p, u: c.post(
+        "/access-requests", json={"project": PROJECT, "dataset": "national-demo", "justification": "x"}, headers=h
+    ),
+    ("POST", "/access-requests/{request_id}/decision"): lambda c, h, p, u: c.post(
+        "/access-requests/999999/decision", json={"decision": "grant"}, headers=h
+    ),
+    ("POST", "/access-requests/{request_id}/revocation"): lambda c, h, p, u: c.post(
+        "/access-requests/999999/revocation", json={}, headers=h
+    ),
+    ("POST", "/access-requests/{request_id}/withdrawal"): lambda c, h, p, u: c.post(
+        "/access-requests/999999/withdrawal", headers=h
+    ),
     ("GET", "/cases/{name}/report"): lambda c, h, p, u: c.get(
         f"/cases/case-{p.region}/report", params={"format": "html"}, headers=h
+    ),
+    ("GET", "/cases/{name}/notes"): lambda c, h, p, u: c.get(f"/cases/family-{p.region}/notes", headers=h),
+    ("POST", "/cases/{name}/notes"): lambda c, h, p, u: c.post(
+        f"/cases/family-{p.region}/notes",
+        json={"variant": CASE_VARIANT.get(p.region, "chr1-1-A-T"), "text": f"by {u}"},  # no case: any variant
+        headers=h,
     ),
     ("GET", "/individuals/{individual_id}/pgx"): lambda c, h, p, u: c.get(
         f"/individuals/{_person_id(p, u)}/pgx", headers=h
@@ -146,9 +169,23 @@ PUBLIC = {
     *(route for route in ROUTES if route[1].startswith("/api")),
 }
 INDIVIDUAL = {("GET", "/individuals/{individual_id}"), ("GET", "/individuals/{individual_id}/genotypes")}
-CASES = {("GET", "/cases/{name}/report")}  # every member of the family must be visible to the caller
+CASES = {  # every member of the family must be visible to the caller
+    ("GET", "/cases/{name}/report"),
+    ("GET", "/cases/{name}/notes"),
+    ("POST", "/cases/{name}/notes"),
+}
 CARE = {("GET", "/individuals/{individual_id}/pgx")}  # care, not research: a clinician of the region or a steward
-STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - CASES - CARE - {("GET", "/individuals")}
+# what each signed-in role gets from the access-request calls above (anonymous: 401)
+ACCESS_REQUESTS: dict[tuple[str, str], dict[str | None, int]] = {
+    ("GET", "/access-requests"): {"steward": 200, "researcher": 200},  # others: 403
+    ("POST", "/access-requests"): {"researcher": 400},  # the project holds the grant already; others: 403
+    ("POST", "/access-requests/{request_id}/decision"): {"steward": 404},  # no such request; others: 403
+    ("POST", "/access-requests/{request_id}/revocation"): {"steward": 404},
+    ("POST", "/access-requests/{request_id}/withdrawal"): {
+        u: 404 for u in ROLES if u
+    },  # anyone signed in: none of theirs
+}
+STEWARD_ONLY = set(ROUTES) - PUBLIC - INDIVIDUAL - CASES - CARE - set(ACCESS_REQUESTS) - {("GET", "/individuals")}
 STEWARD_OK = {("DELETE", "/projects/{project}/grants/{dataset}"): 404}  # the project in the call does not exist
 
 
@@ -159,8 +196,11 @@ def expected(route: tuple[str, str], user: str | None, own: bool) -> int:
         return 401
     if route == ("GET", "/individuals"):
         return 200
+    if route in ACCESS_REQUESTS:
+        return ACCESS_REQUESTS[route].get(user, 403)
     if route in CASES or route in CARE:
-        return 200 if user == "steward" or (user == "clinician-stockholm" and own) else 404
+        ok = 201 if route[0] == "POST" else 200
+        return ok if user == "steward" or (user == "clinician-stockholm" and own) else 404
     if route in INDIVIDUAL:
         if user == "steward":
             return 200

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from genomenode.api.app import create_app
 from genomenode.settings import Settings
 from genomenode.simulate.national import PROJECT
-from tests.secure_node import SecureNode, add_analysed_cases, build_secure_node
+from tests.secure_node import SecureNode, add_analysed_cases, build_secure_node, case_variants
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 DATASET = "national-demo"
@@ -86,6 +86,10 @@ class Real:
     withdraw_person: str
     erase_person: str
     revoke_project: str  # a project holding a grant on DATASET, for the revocation
+    case_variant: str  # the top candidate of the demo trio family-stockholm, for a note on it
+    ask_project: str  # a project of the researcher with nothing asked yet, for a new access request
+    decide_request: str  # a pending access request, for the steward's decision (then its revocation)
+    withdraw_request: str  # another pending one, for the researcher's withdrawal
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +105,21 @@ def real(node: SecureNode, app: FastAPI) -> Real:
         ):
             made = client.post(path, json=body, headers=steward)
             assert made.status_code == 201, made.text
+        purpose = {"purpose": "HMB", "genetic_study": True, "ethics_approved": True}
+        requests = []
+        for project in ("ask-new", "ask-decide", "ask-withdraw"):
+            made = client.post("/projects", json={"name": project, "purpose": purpose}, headers=steward)
+            assert made.status_code == 201, made.text
+            member = client.post(f"/projects/{project}/members", json={"subject": "researcher"}, headers=steward)
+            assert member.status_code == 200, member.text
+            if project != "ask-new":
+                asked = client.post(
+                    "/access-requests",
+                    json={"project": project, "dataset": DATASET, "justification": "frequencies"},
+                    headers=node.headers("researcher"),
+                )
+                assert asked.status_code == 201, asked.text
+                requests.append(str(asked.json()["id"]))
     return Real(
         variant=f"{v['chrom']}-{v['pos']}-{v['ref']}-{v['alt']}",
         person=node.stockholm.pseudonym,
@@ -109,6 +128,10 @@ def real(node: SecureNode, app: FastAPI) -> Real:
         withdraw_person=node.spare[1].pseudonym,
         erase_person=node.spare[2].pseudonym,
         revoke_project="revoke-me",
+        case_variant=case_variants(node)["stockholm"],
+        ask_project="ask-new",
+        decide_request=requests[0],
+        withdraw_request=requests[1],
     )
 
 
@@ -198,9 +221,23 @@ KNOWN_GOOD = [
     ),
     Call("POST", "/individuals/{individual_id}/erasure", "steward", 200, {"individual_id": "{erase_person}"}),
     Call("GET", "/audit/verify", "steward", 200),
+    Call("POST", "/access-requests", "researcher", 201,
+         body={"project": "{ask_project}", "dataset": DATASET, "justification": "National allele frequencies"}),
+    *(Call("GET", "/access-requests", u, 200, query=q)
+      for u, q in (("steward", {"status": "pending"}), ("researcher", {}))),
+    Call("POST", "/access-requests/{request_id}/decision", "steward", 200, {"request_id": "{decide_request}"},
+         body={"decision": "grant", "note": "approved"}),
+    Call("POST", "/access-requests/{request_id}/revocation", "steward", 200, {"request_id": "{decide_request}"},
+         body={"note": "project ended"}),
+    Call("POST", "/access-requests/{request_id}/withdrawal", "researcher", 200,
+         {"request_id": "{withdraw_request}"}),
     *(Call("GET", "/cases/{name}/report", u, 200, {"name": "case-stockholm"}, {"format": f})
       for u, f in (("steward", "json"), ("clinician-stockholm", "html"), ("steward", "tsv"))),
     Call("GET", "/cases/{name}/report", "clinician-stockholm", 404, {"name": "case-skane"}),
+    *(Call("GET", "/cases/{name}/notes", u, s, {"name": "family-stockholm"})
+      for u, s in (("steward", 200), ("clinician-skane", 404))),
+    Call("POST", "/cases/{name}/notes", "clinician-stockholm", 201, {"name": "family-stockholm"},
+         body={"variant": "{case_variant}", "text": "Confirm by Sanger.", "classification": "likely_pathogenic"}),
     *(Call("GET", "/individuals/{individual_id}/pgx", u, s, {"individual_id": "{person}"}, {"format": f})
       for u, s, f in (("clinician-stockholm", 200, "json"), ("steward", 200, "html"), ("researcher", 404, "json"))),
     Call("GET", "/pgx/summary", None, 200),
@@ -227,6 +264,11 @@ KNOWN_GOOD = [
 ]  # fmt: skip
 
 
+def _named(body: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A body whose top-level "{field}" strings name a `Real` field, filled in."""
+    return {k: v.format(**names) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+
+
 @pytest.mark.parametrize(
     "call", KNOWN_GOOD, ids=lambda c: f"{c.method} {c.path} {c.user or 'anonymous'} {sorted(c.query.items())}"
 )
@@ -237,7 +279,7 @@ def test_api__known_good_requests_get_their_status_and_documented_bodies(
     case = schema[call.path][call.method].Case(
         path_parameters={k: v.format(**names) for k, v in call.path_parameters.items()},
         query=call.query,
-        **({"body": call.body} if call.body is not None else {}),
+        **({"body": _named(call.body, names)} if call.body is not None else {}),
     )
     response = case.call_and_validate(app=app, headers=node.headers(call.user), checks=CHECKS)
     assert response.status_code == call.status, response.text

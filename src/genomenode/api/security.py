@@ -47,6 +47,8 @@ ROUTE_ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/export"): policy.Action.READ_AUDIT,
     ("GET", "/audit/verify"): policy.Action.READ_AUDIT,
     ("GET", "/cases/{name}/report"): "authenticated",  # only if every member is visible (cases.service)
+    ("GET", "/cases/{name}/notes"): "authenticated",  # as the case: every member visible (cases.notes)
+    ("POST", "/cases/{name}/notes"): "authenticated",  # as the case: every member visible (cases.notes)
     ("GET", "/individuals/{individual_id}/pgx"): "authenticated",  # a clinician of the region, a steward
     ("GET", "/pgx/summary"): "public",  # small counts hidden below a steward (pgx.summary)
     # GA4GH Beacon v2: open to anyone; the granularity and what records show follow the caller's

@@ -458,3 +458,30 @@ class Case(Base):
     settings: Mapped[str | None] = mapped_column(Text)  # JSON: what the latest analysis was asked with
     analysed_by: Mapped[str | None] = mapped_column(String(512))
     analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+NOTE_CLASSIFICATIONS = ("pathogenic", "likely_pathogenic", "uncertain_significance", "likely_benign", "benign")
+
+
+class CaseNote(Base):
+    """A clinician's note on one candidate variant of a case, with an optional ACMG/AMP class.
+
+    Append-only: a changed opinion is a new note, so who said what and when stays on record, and
+    the newest classified note of a variant is its current class. `variant` is chrom-pos-ref-alt;
+    a note holds no genotypes and is kept when a member is erased (catalog.case_notes).
+    """
+
+    __tablename__ = "case_notes"
+    __table_args__ = (
+        Index("ix_case_notes_case_id_variant", "case_id", "variant"),
+        _one_of("classification", NOTE_CLASSIFICATIONS),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    variant: Mapped[str] = mapped_column(String(512))  # chrom-pos-ref-alt, one of the analysis' candidates
+    gene: Mapped[str | None] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(512))  # the caller's actor: issuer|subject
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    classification: Mapped[str | None] = mapped_column(String(32))
