@@ -48,6 +48,10 @@ PORTAL_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/access"): "signed-in",  # a researcher on the project (access.access_requests)
     ("POST", "/access/{request_id}/decision"): "signed-in",  # grant/refuse/revoke: a steward; withdraw: the requester
     ("GET", "/stewardship/log"): "signed-in",  # READ_AUDIT: a steward
+    ("GET", "/review"): "public",  # a sign-in prompt, else the cases whose every member the caller may see
+    ("GET", "/review/{case}"): "signed-in",  # as the case (cases.service): else the 404 page
+    ("POST", "/review/{case}/notes"): "signed-in",  # as the case; CSRF checked (cases.notes)
+    ("GET", "/person/{individual_id}/pgx"): "signed-in",  # a clinician of the region, a steward (pgx.service)
 }
 # Pages send this instead of the API's; inline SVG charts need no source, CSS and JS come from /static.
 PORTAL_CSP = (
