@@ -12,18 +12,10 @@ from genomenode.access import access_requests, policy, stewardship
 from genomenode.access.gate import AccessControl
 from genomenode.api.app import create_app
 from genomenode.errors import AccessDeniedError, InputError, NotFoundError
-from genomenode.simulate.national import DATASET
+from genomenode.simulate.national import DATASET, DEMO_PURPOSE
 from tests.secure_node import SecureNode, build_secure_node
 
-PURPOSE = {
-    "purpose": "HMB",
-    "genetic_study": True,
-    "commercial": False,
-    "not_for_profit": True,
-    "methods_research": False,
-    "ethics_approved": True,
-    "will_publish": True,
-}
+PURPOSE = DEMO_PURPOSE
 
 
 @pytest.fixture(scope="module")

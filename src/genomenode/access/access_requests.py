@@ -9,15 +9,12 @@ dataset's own conditions is refused at once, with the reasons, rather than left 
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, replace
-from datetime import date
+from dataclasses import asdict
 from typing import Any, Literal
 
 from sqlalchemy import select
 
 from genomenode.access import policy, stewardship
-from genomenode.access.duo import match, parse_data_use
 from genomenode.access.gate import AccessControl
 from genomenode.catalog import access_requests as catalog
 from genomenode.catalog import sharing
@@ -63,14 +60,7 @@ def submit(
             raise InputError(f"project {project} already holds a grant for {dataset}")
         if catalog.pending_for(s, project_id=proj.id, dataset_id=ds.id) is not None:
             raise InputError(f"project {project} has a pending request for {dataset}; a steward will decide it")
-        purpose = replace(stewardship.check_purpose(json.loads(proj.purpose)), on=date.today())
-        codes = json.loads(ds.data_use)
-        if codes:
-            decision = match(purpose, parse_data_use(codes))
-            if not decision.allowed:
-                raise AccessDeniedError(
-                    f"project {project}'s purpose breaks dataset {dataset}'s conditions: " + "; ".join(decision.reasons)
-                )
+        stewardship.purpose_within_conditions(proj, ds)
         gate.record(caller, "access_request.submit", target=dataset, outcome="done", project=project)
         row = catalog.add_request(s, project=proj, dataset=ds, requester=caller.actor, justification=text)
     return _public(row)

@@ -19,7 +19,7 @@ from genomenode.access import policy
 from genomenode.access.duo import ResearchPurpose, match, parse_data_use
 from genomenode.access.gate import AccessControl
 from genomenode.catalog import sharing
-from genomenode.catalog.models import Dataset
+from genomenode.catalog.models import Dataset, Project
 from genomenode.errors import AccessDeniedError, InputError, NotFoundError
 
 
@@ -32,6 +32,21 @@ def _require(caller: policy.Caller, action: policy.Action) -> None:
 def check_purpose(purpose: dict[str, Any]) -> ResearchPurpose:
     """A project's purpose as DUO matching reads it; refused with the field at fault."""
     return ResearchPurpose.from_dict(purpose)
+
+
+def purpose_within_conditions(project: Project, dataset: Dataset) -> ResearchPurpose:
+    """The project's purpose as of today, refused (with DUO's reasons) when it breaks the dataset's
+    own data-use conditions: what a grant, and a request for one, must meet."""
+    purpose = replace(check_purpose(json.loads(project.purpose)), on=date.today())
+    codes = json.loads(dataset.data_use)
+    if codes:
+        decision = match(purpose, parse_data_use(codes))
+        if not decision.allowed:
+            raise AccessDeniedError(
+                f"project {project.name}'s purpose breaks dataset {dataset.name}'s conditions: "
+                + "; ".join(decision.reasons)
+            )
+    return purpose
 
 
 def create_project(gate: AccessControl, caller: policy.Caller, *, name: str, purpose: dict[str, Any]) -> None:
@@ -76,14 +91,7 @@ def grant(
         ds = s.scalar(select(Dataset).where(Dataset.name == dataset))
         if ds is None:
             raise NotFoundError(f"no dataset {dataset!r}")
-        purpose = replace(check_purpose(json.loads(proj.purpose)), on=date.today())
-        codes = json.loads(ds.data_use)
-        if codes:
-            decision = match(purpose, parse_data_use(codes))
-            if not decision.allowed:
-                raise AccessDeniedError(
-                    f"project {project}'s purpose breaks dataset {dataset}'s conditions: " + "; ".join(decision.reasons)
-                )
+        purpose = purpose_within_conditions(proj, ds)
         rows = [r for r in sharing.subject_rows(s) if dataset in r.datasets]
         not_covered = 0
         for row in rows:

@@ -29,6 +29,16 @@ DESCRIPTION = (
     "pharmacogenomic variants, submitted by five regional centres, with rare-disease trios. "
     "No real person's data."
 )
+# the demo projects' purpose: health/medical/biomedical genetic research, approved, not commercial
+DEMO_PURPOSE = {
+    "purpose": "HMB",
+    "genetic_study": True,
+    "commercial": False,
+    "not_for_profit": True,
+    "methods_research": False,
+    "ethics_approved": True,
+    "will_publish": True,
+}
 DATA_USE = ("HMB",)  # health/medical/biomedical research, as the demo project's purpose
 # (user, roles, region, centre): one per role the policy knows, bound where the role is bound
 DEMO_USERS: tuple[tuple[str, tuple[policy.Role, ...], str | None, str | None], ...] = (
@@ -103,15 +113,7 @@ def add_demo_access(settings: Settings) -> tuple[str, ...]:
                     centre=centre,
                 )
         steward = gate.caller_for_token(gate.issue_token(issuer=settings.public_url, subject="steward"))
-        purpose = {
-            "purpose": "HMB",
-            "genetic_study": True,
-            "commercial": False,
-            "not_for_profit": True,
-            "methods_research": False,
-            "ethics_approved": True,
-            "will_publish": True,
-        }
+        purpose = dict(DEMO_PURPOSE)
         stewardship.create_project(gate, steward, name=PROJECT, purpose=purpose)
         stewardship.add_member(gate, steward, project=PROJECT, subject="researcher")
         stewardship.grant(gate, steward, project=PROJECT, dataset=DATASET)
