@@ -171,3 +171,10 @@ def test_the_api_takes_a_request_and_a_stewards_decision(node: SecureNode) -> No
         listed = client.get("/access-requests", params={"status": "granted"}, headers=node.headers("researcher"))
         assert request_id in [r["id"] for r in listed.json()]
         assert client.get("/access-requests").status_code == 401
+
+
+def test_a_request_number_beyond_the_column_is_no_request(gate: AccessControl, node: SecureNode) -> None:
+    steward = caller(gate, node, "steward")
+    for number in (0, -1, 2**31, 2**63):
+        with pytest.raises(NotFoundError, match=f"no access request {number}"):
+            access_requests.decide(gate, steward, number, decision="grant")

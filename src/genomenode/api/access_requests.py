@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from genomenode.access import access_requests, policy
 from genomenode.api.security import AuthenticatedCaller, Gate, requires
+from genomenode.catalog.access_requests import MAX_ID
 
 router = APIRouter(tags=["access requests"])
+RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="The access request's number")]
 
 
 class AccessRequestIn(BaseModel):
@@ -70,7 +72,7 @@ async def list_requests(
     response_model=AccessRequestOut,
     dependencies=[requires(policy.Action.MANAGE_GRANTS)],
 )
-async def decide_request(request_id: int, body: DecisionIn, caller: AuthenticatedCaller, gate: Gate) -> Any:
+async def decide_request(request_id: RequestId, body: DecisionIn, caller: AuthenticatedCaller, gate: Gate) -> Any:
     """Grant (the project's grant is made, DUO-checked) or refuse a pending request."""
     return await run_in_threadpool(
         lambda: access_requests.decide(gate, caller, request_id, decision=body.decision, note=body.note)
@@ -82,12 +84,12 @@ async def decide_request(request_id: int, body: DecisionIn, caller: Authenticate
     response_model=AccessRequestOut,
     dependencies=[requires(policy.Action.MANAGE_GRANTS)],
 )
-async def revoke_request(request_id: int, body: NoteIn, caller: AuthenticatedCaller, gate: Gate) -> Any:
+async def revoke_request(request_id: RequestId, body: NoteIn, caller: AuthenticatedCaller, gate: Gate) -> Any:
     """Revoke a granted request: the project's grant of the dataset ends now."""
     return await run_in_threadpool(lambda: access_requests.revoke(gate, caller, request_id, note=body.note))
 
 
 @router.post("/access-requests/{request_id}/withdrawal", response_model=AccessRequestOut)
-async def withdraw_request(request_id: int, caller: AuthenticatedCaller, gate: Gate) -> Any:
+async def withdraw_request(request_id: RequestId, caller: AuthenticatedCaller, gate: Gate) -> Any:
     """Take back your own pending request."""
     return await run_in_threadpool(lambda: access_requests.withdraw(gate, caller, request_id))

@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genomenode.catalog.models import ACCESS_REQUEST_STATUSES as STATUSES
-from genomenode.catalog.models import AccessRequest, Dataset, Project, utcnow
+from genomenode.catalog.models import ACCESS_REQUEST_STATUSES, AccessRequest, Dataset, Project, utcnow
 from genomenode.errors import NotFoundError
 
-__all__ = ["STATUSES", "AccessRequestRow", "add_request", "get_request", "list_requests", "pending_for", "set_status"]
+STATUSES = ACCESS_REQUEST_STATUSES
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,12 @@ def list_requests(
     return [_row(r, p, d) for r, p, d in session.execute(query).all()]
 
 
+MAX_ID = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL; a larger id names nothing
+
+
 def get_request(session: Session, request_id: int) -> tuple[AccessRequest, AccessRequestRow]:
+    if not 1 <= request_id <= MAX_ID:
+        raise NotFoundError(f"no access request {request_id}")
     found = session.execute(
         select(AccessRequest, Project.name, Dataset.name)
         .join(Project, Project.id == AccessRequest.project_id)
