@@ -152,7 +152,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the worker's main
+# thread while it is open, and any later test file on that worker calling asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
     require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (make install)")
@@ -164,10 +166,10 @@ def chromium_browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def portal(chromium_browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalNode]:
-    """One demo node per xdist worker (the e2e tests live in one file, so one worker builds it), served."""
-    with pytest.MonkeyPatch.context() as mp:  # the session outlives the autouse clean_environ
+    """One demo node for the e2e module (its tests live in one file, so one worker builds it), served."""
+    with pytest.MonkeyPatch.context() as mp:  # the module outlives the autouse clean_environ
         for name in list(os.environ):
             if name.startswith("GENOMENODE_") and name not in ("GENOMENODE_GENE_MODELS_DIR", "GENOMENODE_ONTOLOGY_DIR"):
                 mp.delenv(name)
