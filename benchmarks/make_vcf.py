@@ -4,6 +4,10 @@ Haplotypes come from msprime (coalescent with recombination, so the site-frequen
 linkage are realistic: most sites rare), placed on GRCh38 chr22 from 36 Mb so that gene queries
 (APOL1, CYP2D6, …) fall inside it. FORMAT is GT:DP:GQ:AD like a real joint call set, because FORMAT
 fields, not GT, dominate store size. Written as text and compressed with Debian's bgzip.
+
+`simulate_cohort` and `write_vcf(..., samples=, alleles=)` also serve benchmarks/scale.py: one
+msprime cohort under the package's out-of-Africa demography, cut into several centres' VCFs that
+must agree on each site's REF and ALT.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import msprime
 import numpy as np
+import tskit
 
 from genomenode.domain.assembly import Assembly, contig_lengths
+from genomenode.simulate.demography import MUTATION_RATE, human_demography
 
 OFFSET = 36_000_000
 
@@ -41,12 +48,51 @@ def simulate(individuals: int, sites: int, seed: int) -> tuple[np.ndarray, np.nd
     return positions[keep], np.minimum(genotypes[keep], 1).astype(np.int8)
 
 
-def write_vcf(path: Path, positions: np.ndarray, haplotypes: np.ndarray, seed: int) -> None:
+def simulate_cohort(
+    samples: Sequence[tuple[str, int]], *, length: int, seed: int, recombination_rate: float = 1e-8
+) -> tskit.TreeSequence:
+    """Diploid people of the package's five populations (`genomenode.simulate.demography`: out of
+    Africa with recent explosive growth, so most sites are rare), `samples` as (population, count)
+    in sample order, over `length` bp; binary mutations at the human rate 1.29e-8 per bp."""
+    ts = msprime.sim_ancestry(
+        samples=[msprime.SampleSet(n, population=pop, ploidy=2) for pop, n in samples if n],
+        demography=human_demography(),
+        sequence_length=length,
+        recombination_rate=recombination_rate,
+        random_seed=seed,
+    )
+    return msprime.sim_mutations(ts, rate=MUTATION_RATE, random_seed=seed, model=msprime.BinaryMutationModel())
+
+
+def random_alleles(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """REF and ALT base indices (into ACGT) for n sites, ALT never REF; the draw write_vcf makes."""
+    rng = np.random.default_rng(seed)
+    refs = rng.integers(0, 4, size=n)
+    return refs, (refs + rng.integers(1, 4, size=n)) % 4
+
+
+def write_vcf(
+    path: Path,
+    positions: np.ndarray,
+    haplotypes: np.ndarray,
+    seed: int,
+    *,
+    samples: Sequence[str] | None = None,
+    alleles: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """`samples`: the #CHROM line's names (default S00000, S00001, …); `alleles`: each site's REF and
+    ALT indices into ACGT (default drawn from `seed`, as `random_alleles` draws them)."""
     rng = np.random.default_rng(seed)
     n = haplotypes.shape[1] // 2
     bases = np.array(list("ACGT"))
-    refs = rng.integers(0, 4, size=len(positions))
-    alts = (refs + rng.integers(1, 4, size=len(positions))) % 4
+    if alleles is None:
+        refs = rng.integers(0, 4, size=len(positions))
+        alts = (refs + rng.integers(1, 4, size=len(positions))) % 4
+    else:
+        refs, alts = alleles
+    names = list(samples) if samples is not None else [f"S{i:05d}" for i in range(n)]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} sample names for {n} people")
     # Token table: one FORMAT string per (genotype, depth); picking by index keeps the loop per line.
     depths = np.arange(8, 61)
     tokens = []
@@ -65,7 +111,7 @@ def write_vcf(path: Path, positions: np.ndarray, haplotypes: np.ndarray, seed: i
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">',
         '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(f"S{i:05d}" for i in range(n)),
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(names),
     ]
     bgzip = subprocess.Popen(["bgzip", "-@", "2", "-c"], stdin=subprocess.PIPE, stdout=path.open("wb"))
     assert bgzip.stdin is not None

@@ -239,11 +239,17 @@ def write_report(r: dict[str, object]) -> None:
     print("\n".join(lines))
 
 
-KEPT_SECTIONS = ("## Beacon under load", "## Rare-disease diagnostics", "## Pharmacogenomics", "## Web portal")
+KEPT_SECTIONS = (
+    "## Beacon under load",
+    "## Rare-disease diagnostics",
+    "## Pharmacogenomics",
+    "## Web portal",
+    "## Scale: 10,000 genomes on one chromosome",
+)
 
 
 def kept_sections(path: Path) -> str:
-    """The sections other scripts write into the file (beacon_load.py, raredisease.py, pgx.py, portal.py)."""
+    """The sections other scripts write into the file (beacon_load.py, raredisease.py, pgx.py, portal.py, scale.py)."""
     text = path.read_text() if path.exists() else ""
     kept = []
     for heading in KEPT_SECTIONS:
