@@ -30,6 +30,18 @@ class Settings(BaseSettings):
         description="Folder for the node's keys (pseudonymisation); default <data-dir>/secrets, mode 0700.",
     )
     query_threads: int = Field(default=2, ge=1, description="DuckDB threads per query.")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="SQL engine over the Parquet store: duckdb (embedded, one machine) or spark (a cluster).",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Where the spark engine runs: local[N], spark://host:7077, yarn or k8s://... (docs/spark.md).",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description='Extra Spark settings as JSON, e.g. {"spark.executor.memory": "8g"}.',
+    )
     ingest_workers: int = Field(
         default_factory=lambda: min(2, os.cpu_count() or 1),
         ge=1,

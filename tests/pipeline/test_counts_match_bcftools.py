@@ -154,10 +154,9 @@ def test_counts__equal_the_published_info_ac_an(joint_node: Settings, batches_no
 
 def test_carriers__kept_answers_equal_a_fresh_scan_of_the_calls(batches_node: Settings) -> None:
     # GIVEN five centres' parts, and positions asked one by one, in a range, then again mixed
-    import duckdb
-
     from genomenode.query.genotypes import carriers_at
     from genomenode.query.service import NodeQueries
+    from genomenode.store.engine import DuckDBEngine
 
     def rows(table: pa.Table) -> list[tuple[int, str, str, int]]:
         return sorted(zip(*(table[c].to_pylist() for c in ("pos", "ref", "alt", "sample")), strict=True))
@@ -169,10 +168,9 @@ def test_carriers__kept_answers_equal_a_fresh_scan_of_the_calls(batches_node: Se
         )
         singles, window = span[:3], span[100:400]
         mixed = [*span[:2], *span[300:500], span[-1] + 1]  # kept, half kept, and a position nobody has
-        con = duckdb.connect()
         for ask in (singles, window, singles, mixed, window):
             # WHEN the node answers (from memory where it can) THEN it is exactly what the files say
             assert rows(q.carriers(assembly="GRCh37", chrom="chr22", positions=ask)) == rows(
-                carriers_at(con, files, ask)
+                carriers_at(DuckDBEngine(), files, ask)
             )
         assert rows(q.carriers(assembly="GRCh37", chrom="chr22", positions=[])) == []

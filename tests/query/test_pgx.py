@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from genomenode.catalog import repository as repo
@@ -23,6 +22,7 @@ from genomenode.interpret.pgx.observations import DefinitionSite, DefinitionSite
 from genomenode.pipeline.ingest import IngestRequest, ingest
 from genomenode.query.pgx import PgxSite, StoredSample, observed_for_samples, stored_samples
 from genomenode.settings import Settings
+from genomenode.store.engine import DuckDBEngine
 from tests.conftest import REPO
 
 POSITIONS = REPO.parent / "shared" / "reference" / "pgx" / "positions" / "pharmcat_positions.vcf"
@@ -70,9 +70,8 @@ def _read_store(settings: Settings, sites: list[PgxSite]) -> dict[str, list[Obse
             }
     finally:
         engine.dispose()
-    con = duckdb.connect()
     found = observed_for_samples(
-        con,
+        DuckDBEngine(),
         variants_files=parts["variants"],
         calls_files=parts["calls"],
         coverage_files=parts["coverage"],

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from genomenode.domain.consequence import AnnotationFormat, annotate_record, parse_header
 from genomenode.domain.consequence_terms import TranscriptConsequence
 from genomenode.domain.variant import Region
 from genomenode.errors import AnnotationError
+from genomenode.store.engine import Parts, StoreEngine
 from genomenode.store.parquet import annotation_headers, max_ref_length
 
 COLUMNS = ("pos", "ref", "alt", "source_pos", "source_ref", "source_alts", "source_allele", "variant_info")
@@ -39,7 +39,7 @@ class AnnotatedAlleles:
 
 _SQL = """
 SELECT DISTINCT pos, ref, alt, source_pos, source_ref, source_alts, source_allele, variant_info
-FROM read_parquet($files)
+FROM {{variants}}
 WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
   AND variant_info IS NOT NULL {contains}
 ORDER BY pos, ref, alt, source_pos, source_ref, source_alts, source_allele, variant_info
@@ -47,7 +47,7 @@ ORDER BY pos, ref, alt, source_pos, source_ref, source_alts, source_allele, vari
 
 
 def annotated_alleles(
-    con: duckdb.DuckDBPyConnection,
+    engine: StoreEngine,
     variants_files: Sequence[Path],
     region: Region,
     *,
@@ -57,7 +57,7 @@ def annotated_alleles(
     headers (an entry with no rows still says that such files cover the chromosome).
 
     `info_contains`: keep only rows whose INFO JSON contains each of these strings, a cheap filter
-    in DuckDB before any annotation is parsed (a protein position, say)."""
+    in the engine before any annotation is parsed (a protein position, say)."""
     groups: dict[str, list[Path]] = {}
     headers: dict[str, Mapping[str, str]] = {}
     for path in variants_files:
@@ -71,13 +71,12 @@ def annotated_alleles(
     out = []
     for key, files in groups.items():
         params: dict[str, object] = {
-            "files": [str(p) for p in files],
             "start": region.start,
             "end": region.end,
             "lookback": region.start - max(max_ref_length(p) for p in files) + 1,
             **{f"text{i}": text for i, text in enumerate(info_contains)},
         }
-        rows = con.sql(sql, params=params).to_arrow_table()
+        rows = engine.query(sql, relations={"variants": Parts.of("variants", files)}, params=params)
         out.append(AnnotatedAlleles(headers[key], rows))
     return out
 

@@ -1,7 +1,7 @@
 """A family's stored calls, genome-wide, with their alleles' records and national counts.
 
 Individual-level: read only for a case whose caller policy allowed every member, after one audit
-entry per member was written (cases.service). One DuckDB query over the live parts:
+entry per member was written (cases.service). One query over the live parts:
 
 * `calls`: every row of the family's samples (non-reference or missing calls; an absent row is
   hom-ref where the file covered the position);
@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
+from genomenode.query.genotypes import id_list
+from genomenode.store.engine import Parts, Relation, StoreEngine, local_path
 from genomenode.store.parquet import annotation_headers
 
 COLUMNS = (
@@ -52,41 +53,35 @@ COLUMNS = (
 
 _SQL = """
 WITH c AS (
-    SELECT sample, file_id, chrom::VARCHAR AS chrom, pos, ref::VARCHAR AS ref, alt::VARCHAR AS alt,
-           call_allele1, call_allele2, call_dp, call_gq, call_ad_ref, call_ad_alt
-    FROM read_parquet($calls)
-    WHERE sample IN (SELECT unnest($samples))
+    SELECT calls.sample, calls.file_id, CAST(calls.chrom AS STRING) AS chrom, calls.pos,
+           CAST(calls.ref AS STRING) AS ref, CAST(calls.alt AS STRING) AS alt,
+           calls.call_allele1, calls.call_allele2, calls.call_dp, calls.call_gq, calls.call_ad_ref,
+           calls.call_ad_alt, contigs.contig_rank
+    FROM {calls} calls LEFT JOIN {contigs} contigs ON contigs.chrom = CAST(calls.chrom AS STRING)
+    WHERE calls.sample IN (SELECT value FROM {samples})
 ), v AS (
-    SELECT file_id, chrom::VARCHAR AS chrom, pos, ref, alt, variant_rsid, variant_qual, variant_filter,
+    SELECT file_id, CAST(chrom AS STRING) AS chrom, pos, ref, alt, variant_rsid, variant_qual, variant_filter,
            variant_info, source_pos, source_ref, source_alts, source_allele, filename AS part
     FROM {variants}
-    WHERE file_id IN (SELECT DISTINCT file_id FROM c)
+    WHERE file_id IN (SELECT file_id FROM c)
 ), s AS (
-    SELECT chrom::VARCHAR AS chrom, pos, ref, alt, ac, an
+    SELECT CAST(chrom AS STRING) AS chrom, pos, ref, alt, ac, an
     FROM {stats}
     WHERE scope = '*' AND stratum = 'all'
 )
-SELECT dense_rank() OVER (ORDER BY list_position($contigs, c.chrom), c.pos, c.ref, c.alt) - 1 AS allele_row,
+SELECT dense_rank() OVER (ORDER BY c.contig_rank NULLS LAST, c.pos, c.ref, c.alt) - 1 AS allele_row,
        c.sample, c.chrom, c.pos, c.ref, c.alt,
        c.call_allele1, c.call_allele2, c.call_dp, c.call_gq, c.call_ad_ref, c.call_ad_alt,
        v.variant_rsid, v.variant_qual, coalesce(v.variant_filter, '.') AS variant_filter, v.variant_info,
        coalesce(v.source_pos, c.pos) AS source_pos, coalesce(v.source_ref, c.ref) AS source_ref,
-       coalesce(v.source_alts, c.alt) AS source_alts, coalesce(v.source_allele, 1)::TINYINT AS source_allele,
-       coalesce(s.ac, 0)::BIGINT AS national_ac, coalesce(s.an, 0)::BIGINT AS national_an,
+       coalesce(v.source_alts, c.alt) AS source_alts, CAST(coalesce(v.source_allele, 1) AS TINYINT) AS source_allele,
+       CAST(coalesce(s.ac, 0) AS BIGINT) AS national_ac, CAST(coalesce(s.an, 0) AS BIGINT) AS national_an,
        v.part
 FROM c
 LEFT JOIN v ON v.file_id = c.file_id AND v.chrom = c.chrom AND v.pos = c.pos AND v.ref = c.ref AND v.alt = c.alt
 LEFT JOIN s ON s.chrom = c.chrom AND s.pos = c.pos AND s.ref = c.ref AND s.alt = c.alt
 ORDER BY allele_row, c.sample
 """
-
-
-_NO_VARIANTS = """(SELECT NULL::INTEGER AS file_id, NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref,
-    NULL::VARCHAR AS alt, NULL::VARCHAR AS variant_rsid, NULL::FLOAT AS variant_qual, NULL::VARCHAR AS variant_filter,
-    NULL::VARCHAR AS variant_info, NULL::INTEGER AS source_pos, NULL::VARCHAR AS source_ref,
-    NULL::VARCHAR AS source_alts, NULL::TINYINT AS source_allele, NULL::VARCHAR AS filename WHERE false)"""
-_NO_STATS = """(SELECT NULL::VARCHAR AS scope, NULL::VARCHAR AS stratum, NULL::VARCHAR AS chrom, NULL::INTEGER AS pos,
-    NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, NULL::INTEGER AS ac, NULL::INTEGER AS an WHERE false)"""
 
 
 @dataclass(frozen=True)
@@ -99,7 +94,7 @@ class FamilyCalls:
 
 
 def family_calls(
-    con: duckdb.DuckDBPyConnection,
+    engine: StoreEngine,
     *,
     calls_files: Sequence[Path],
     variants_files: Sequence[Path],
@@ -112,25 +107,18 @@ def family_calls(
     schema = _schema()
     if not calls_files or not samples:
         return FamilyCalls(schema.empty_table(), {})
-    params: dict[str, object] = {
-        "calls": [str(p) for p in calls_files],
-        "samples": sorted(set(samples)),
-        "contigs": list(contigs),
+    relations: dict[str, Relation] = {
+        "calls": Parts.of("calls", calls_files),
+        "variants": Parts.of("variants", variants_files, filename=True),
+        "stats": Parts.of("variant_stats", stats_files),
+        "samples": id_list(sorted(set(samples))),
+        "contigs": pa.table({"chrom": list(contigs), "contig_rank": pa.array(range(len(contigs)), pa.int32())}),
     }
-    # no parts of a table (never so after an ingest, which writes all three): an empty relation
-    if variants_files:
-        params["variants"] = [str(p) for p in variants_files]
-    if stats_files:
-        params["stats"] = [str(p) for p in stats_files]
-    sql = _SQL.format(
-        variants="read_parquet($variants, filename = true)" if variants_files else _NO_VARIANTS,
-        stats="read_parquet($stats)" if stats_files else _NO_STATS,
-    )
-    table = con.sql(sql, params=params).to_arrow_table()
+    table = engine.query(_SQL, relations=relations)
     parts = [p for p in table["part"].unique().to_pylist() if p]
     descriptions: dict[str, str] = {}
     for part in sorted(parts):
-        descriptions.update(annotation_headers(Path(part)))
+        descriptions.update(annotation_headers(local_path(part)))
     return FamilyCalls(table.drop_columns(["part"]).cast(schema), descriptions)
 
 

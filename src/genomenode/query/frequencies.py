@@ -2,7 +2,7 @@
 
 Region semantics are those of tabix/`bcftools view -r`: an allele is in chr1:100-200 when its REF
 overlaps the interval, so a deletion starting at 95 and spanning 100 is included. Only the parts of
-the chromosome asked for are read (DuckDB prunes row groups on `pos`).
+the chromosome asked for are read (either engine prunes row groups on `pos`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from genomenode.access.disclosure import suppress_small_counts
 from genomenode.domain.variant import Region, Variant
+from genomenode.store.engine import Parts, StoreEngine, plain_types
 from genomenode.store.parquet import max_ref_length
-from genomenode.store.reader import rows_at
 
 BY_CHOICES = ("population", "sex", "centre")
 COLUMNS = ("chrom", "pos", "ref", "alt", "ac", "an", "af", "hom", "hemi")
@@ -52,18 +51,18 @@ class FrequencyRow:
 
 
 _SQL = """
-SELECT chrom, pos, ref, alt, ac, an, CASE WHEN an > 0 THEN ac / an END AS af, hom, hemi,
-       stratum_value, filters, rsid
-FROM read_parquet($files)
+SELECT CAST(chrom AS STRING) AS chrom, pos, ref, alt, ac, an, CASE WHEN an > 0 THEN ac / an END AS af, hom, hemi,
+       CAST(stratum_value AS STRING) AS stratum_value, filters, rsid
+FROM {{stats}}
 WHERE scope = $scope AND stratum = $stratum
   AND pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
   {pass_only}
-ORDER BY pos, ref, alt, stratum_value
+ORDER BY pos, ref, alt, stratum_value NULLS LAST
 """
 
 
 def frequencies_in_region(
-    con: duckdb.DuckDBPyConnection,
+    engine: StoreEngine,
     stats_files: Sequence[Path],
     region: Region,
     *,
@@ -72,62 +71,65 @@ def frequencies_in_region(
     pass_only: bool = False,
     floor: int | None = None,
 ) -> list[FrequencyRow]:
-    """`floor`: hide counts below it (callers below CONTROLLED); None shows every count.
-
-    `con` is a cursor of a long-lived connection: its Parquet metadata cache makes repeats cheap."""
+    """`floor`: hide counts below it (callers below CONTROLLED); None shows every count."""
     if not stats_files:
         return []
     look_back = max(max_ref_length(p) for p in stats_files)
     sql = _SQL.format(pass_only="AND filters = ''" if pass_only else "")
-    params = {
-        "files": [str(p) for p in stats_files],
+    params: dict[str, Any] = {
         "scope": scope,
         "stratum": by or "all",
         "start": region.start,
         "end": region.end,
         "lookback": region.start - look_back + 1,
     }
+    relations = {"stats": Parts.of("variant_stats", stats_files)}
     if floor is not None:
-        return _suppressed_rows(con, params, pass_only=pass_only, floor=floor)
-    rows = con.execute(sql, params).fetchall()
+        return _suppressed_rows(engine, relations, params, pass_only=pass_only, floor=floor)
+    c = engine.query(sql, relations=relations, params=params).to_pydict()
+    values = c["stratum_value"] if by else [None] * len(c["pos"])
     return [
-        FrequencyRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] if by else None, r[10], r[11])
-        for r in rows
-    ]
+        FrequencyRow(*row)
+        for row in zip(
+            c["chrom"], c["pos"], c["ref"], c["alt"], c["ac"], c["an"], c["af"], c["hom"], c["hemi"], values,
+            c["filters"], c["rsid"], strict=True,
+        )
+    ]  # fmt: skip
 
 
 _ALL_CELLS_SQL = """
-SELECT scope::VARCHAR AS scope, stratum::VARCHAR AS stratum, stratum_value::VARCHAR AS stratum_value,
-       chrom::VARCHAR AS chrom, pos, ref, alt, ac, an, hom, hemi, filters, rsid
-FROM read_parquet($files)
+SELECT CAST(scope AS STRING) AS scope, CAST(stratum AS STRING) AS stratum,
+       CAST(stratum_value AS STRING) AS stratum_value, CAST(chrom AS STRING) AS chrom,
+       pos, ref, alt, ac, an, hom, hemi, filters, rsid
+FROM {{stats}}
 WHERE pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
   {pass_only}
 """
 
 
 def cells_in_region(
-    con: duckdb.DuckDBPyConnection, stats_files: Sequence[Path], region: Region, *, pass_only: bool = False
+    engine: StoreEngine, stats_files: Sequence[Path], region: Region, *, pass_only: bool = False
 ) -> pa.Table:
     """Every variant_stats row (all scopes and strata) of the alleles whose REF overlaps `region`."""
     if not stats_files:
         return _empty_cells()
     params = {
-        "files": [str(p) for p in stats_files],
         "start": region.start,
         "end": region.end,
         "lookback": region.start - max(max_ref_length(p) for p in stats_files) + 1,
     }
     sql = _ALL_CELLS_SQL.format(pass_only="AND filters = ''" if pass_only else "")
-    return con.sql(sql, params=params).to_arrow_table()
+    table = engine.query(sql, relations={"stats": Parts.of("variant_stats", stats_files)}, params=params)
+    return table.cast(_empty_cells().schema)
 
 
-def cells_at(stats_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
+def cells_at(engine: StoreEngine, stats_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
     """Every variant_stats row at these exact positions, from the row groups that hold them."""
-    tables = [t for pos in sorted(set(positions)) if (t := rows_at(stats_files, pos)) is not None]
+    tables = [t for pos in sorted(set(positions)) if (t := engine.rows_at(stats_files, pos)) is not None]
     if not tables:
         return _empty_cells()
     columns = _empty_cells().column_names
-    table = pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive")
+    table = pa.concat_tables([plain_types(t.select(columns)) for t in tables], promote_options="permissive")
     return table.cast(_empty_cells().schema) if table.schema != _empty_cells().schema else table
 
 
@@ -146,13 +148,13 @@ def _empty_cells() -> pa.Table:
 
 
 def _suppressed_rows(
-    con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, pass_only: bool, floor: int
+    engine: StoreEngine, relations: dict[str, Parts], params: dict[str, Any], *, pass_only: bool, floor: int
 ) -> list[FrequencyRow]:
     """Rows with small counts hidden, decided over every cell of each allele (all datasets and
     strata), so no other question to the node can give back what this answer hides."""
     scope, stratum = params.pop("scope"), params.pop("stratum")
     sql = _ALL_CELLS_SQL.format(pass_only="AND filters = ''" if pass_only else "")
-    cells = suppress_small_counts(con.sql(sql, params=params).to_arrow_table(), floor=floor)
+    cells = suppress_small_counts(engine.query(sql, relations=relations, params=params), floor=floor)
     wanted = pc.and_(pc.equal(cells["scope"], scope), pc.equal(cells["stratum"], stratum))
     shown = cells.filter(wanted).sort_by([(c, "ascending") for c in ("pos", "ref", "alt", "stratum_value")])
     c = shown.to_pydict()
@@ -166,10 +168,12 @@ def _suppressed_rows(
     ]  # fmt: skip
 
 
-def variant_strata(stats_files: Sequence[Path], variant: Variant, *, floor: int | None = None) -> list[dict[str, Any]]:
+def variant_strata(
+    engine: StoreEngine, stats_files: Sequence[Path], variant: Variant, *, floor: int | None = None
+) -> list[dict[str, Any]]:
     """Every stats row of one allele (nation and datasets, overall and per stratum), read from the
     one row group that holds its position; with `floor`, small counts hidden as in frequencies."""
-    table = rows_at(stats_files, variant.pos)
+    table = engine.rows_at(stats_files, variant.pos)
     if table is None:
         return []
     table = table.select(["chrom", "pos", *_VARIANT_COLUMNS])

@@ -8,23 +8,22 @@ covered it. Region semantics as in frequencies: an allele is in the region when 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from genomenode.domain.variant import Region
+from genomenode.store.engine import Parts, StoreEngine
 from genomenode.store.parquet import max_ref_length
-from genomenode.store.reader import rows_at
 
 _SQL = """
-SELECT sample, chrom, pos, ref, alt, call_allele1, call_allele2, call_phased,
-       call_dp, call_gq, call_ad_ref, call_ad_alt
-FROM read_parquet($files)
-WHERE sample IN (SELECT unnest($samples))
+SELECT sample, CAST(chrom AS STRING) AS chrom, pos, CAST(ref AS STRING) AS ref, CAST(alt AS STRING) AS alt,
+       call_allele1, call_allele2, call_phased, call_dp, call_gq, call_ad_ref, call_ad_alt
+FROM {calls}
+WHERE sample IN (SELECT value FROM {samples})
   AND pos <= $end AND pos >= $lookback AND pos + length(ref) - 1 >= $start
 ORDER BY pos, ref, alt, sample
 """
@@ -42,7 +41,7 @@ def genotype_text(a1: int, a2: int, phased: bool) -> str:
 
 
 def genotypes_in_region(
-    con: duckdb.DuckDBPyConnection,
+    engine: StoreEngine,
     calls_files: Sequence[Path],
     region: Region,
     *,
@@ -52,16 +51,12 @@ def genotypes_in_region(
     if not calls_files or not samples:
         return []
     look_back = max(max_ref_length(p) for p in calls_files)
-    rows = con.execute(
+    table = engine.query(
         _SQL,
-        {
-            "files": [str(p) for p in calls_files],
-            "samples": list(samples),
-            "start": region.start,
-            "end": region.end,
-            "lookback": region.start - look_back + 1,
-        },
-    ).fetchall()
+        relations={"calls": Parts.of("calls", calls_files), "samples": id_list(samples)},
+        params={"start": region.start, "end": region.end, "lookback": region.start - look_back + 1},
+    )
+    rows = zip(*(table.column(i).to_pylist() for i in range(table.num_columns)), strict=True)
     return [
         {
             "sample": samples[r[0]],
@@ -79,13 +74,16 @@ def genotypes_in_region(
 
 
 _CARRIERS_SQL = """
-SELECT pos, ref::VARCHAR AS ref, alt::VARCHAR AS alt, sample
-FROM read_parquet($files)
-WHERE pos IN (SELECT unnest($positions)) AND (call_allele1 = 1 OR call_allele2 = 1)
+SELECT pos, CAST(ref AS STRING) AS ref, CAST(alt AS STRING) AS alt, sample
+FROM {calls}
+WHERE pos IN (SELECT value FROM {positions}) AND (call_allele1 = 1 OR call_allele2 = 1)
 """
 
 
-def carriers_at(con: duckdb.DuckDBPyConnection, calls_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
+_CARRIER_COLUMNS = ["pos", "ref", "alt", "sample", "call_allele1", "call_allele2"]
+
+
+def carriers_at(engine: StoreEngine, calls_files: Sequence[Path], positions: Sequence[int]) -> pa.Table:
     """(pos, ref, alt, sample) for every stored call carrying the row's ALT at these positions:
     who stands behind an allele, for the Beacon query budget. Samples are store codes (catalog ids)."""
     empty = pa.table({"pos": pa.array([], pa.int32()), "ref": pa.array([], pa.string()),
@@ -96,7 +94,9 @@ def carriers_at(con: duckdb.DuckDBPyConnection, calls_files: Sequence[Path], pos
     if len(wanted) <= 4:  # a sequence query: the few row groups that hold the positions
         pieces = []
         for pos in wanted:
-            rows = rows_at(calls_files, pos, columns=["pos", "ref", "alt", "sample", "call_allele1", "call_allele2"])
+            rows = engine.rows_at(
+                calls_files, pos, columns=["pos", "ref", "alt", "sample", "call_allele1", "call_allele2"]
+            )
             if rows is None:
                 continue
             a1 = np.asarray(rows["call_allele1"].to_numpy(), dtype=np.int8)
@@ -104,5 +104,10 @@ def carriers_at(con: duckdb.DuckDBPyConnection, calls_files: Sequence[Path], pos
             rows = rows.take(np.flatnonzero((a1 == 1) | (a2 == 1)))
             pieces.append(rows.select(["pos", "ref", "alt", "sample"]).cast(empty.schema))
         return pa.concat_tables(pieces) if pieces else empty
-    table = con.sql(_CARRIERS_SQL, params={"files": [str(p) for p in calls_files], "positions": wanted})
-    return table.to_arrow_table().cast(empty.schema)
+    relations = {"calls": Parts.of("calls", calls_files), "positions": id_list(wanted)}
+    return engine.query(_CARRIERS_SQL, relations=relations).cast(empty.schema)
+
+
+def id_list(values: Iterable[int]) -> pa.Table:
+    """Integers (sample ids, positions) as a one-column (`value`) relation a query joins against."""
+    return pa.table({"value": pa.array(list(values), pa.int32())})

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import select
@@ -40,6 +39,8 @@ from genomenode.domain.assembly import Assembly
 from genomenode.domain.observed import MISSING, ObservedGenotype
 from genomenode.domain.ploidy import expected_ploidy
 from genomenode.domain.samples import Sex
+from genomenode.query.genotypes import id_list
+from genomenode.store.engine import Parts, StoreEngine
 
 _IN_CHUNK = 5_000
 # Non-variant ALTs the build stores no row for: a copy carrying one shows as "another ALT" (2).
@@ -117,27 +118,30 @@ def stored_samples(session: Session, sample_ids: Iterable[int]) -> list[StoredSa
 
 
 _RECORDS_SQL = """
-SELECT DISTINCT v.file_id, v.chrom::VARCHAR AS chrom, v.pos, v.ref::VARCHAR AS ref, v.alt::VARCHAR AS alt,
-       v.source_pos, v.source_ref, v.source_alts, v.source_allele
-FROM read_parquet($variants) v
-JOIN pgx_sites s ON v.chrom::VARCHAR = s.chrom AND v.source_pos <= s.site_end
+SELECT DISTINCT v.file_id, CAST(v.chrom AS STRING) AS chrom, v.pos, CAST(v.ref AS STRING) AS ref,
+       CAST(v.alt AS STRING) AS alt, v.source_pos, v.source_ref, v.source_alts, v.source_allele
+FROM {variants} v
+JOIN {sites} s ON CAST(v.chrom AS STRING) = s.chrom AND v.source_pos <= s.site_end
      AND v.source_pos + length(v.source_ref) - 1 >= s.site_start
-WHERE v.file_id IN (SELECT unnest($files))
+WHERE v.file_id IN (SELECT value FROM {files})
+ORDER BY v.file_id, chrom, v.source_pos, v.source_ref, v.source_alts, v.source_allele, v.pos, ref, alt
 """
 
 _CALLS_SQL = """
 SELECT c.sample, r.record, r.source_allele, c.call_allele1, c.call_allele2, c.call_phased
-FROM read_parquet($calls) c
-JOIN pgx_alleles r ON c.file_id = r.file_id AND c.chrom::VARCHAR = r.chrom AND c.pos = r.pos
-     AND c.ref::VARCHAR = r.ref AND c.alt::VARCHAR = r.alt
-WHERE c.sample IN (SELECT unnest($samples))
+FROM {calls} c
+JOIN {alleles} r ON c.file_id = r.file_id AND CAST(c.chrom AS STRING) = r.chrom AND c.pos = r.pos
+     AND CAST(c.ref AS STRING) = r.ref AND CAST(c.alt AS STRING) = r.alt
+WHERE c.sample IN (SELECT value FROM {samples})
+ORDER BY c.sample, r.record, r.source_allele
 """
 
 _COVERAGE_SQL = """
 SELECT DISTINCT c.group_id, s.site
-FROM read_parquet($coverage) c
-JOIN pgx_sites s ON c.chrom::VARCHAR = s.chrom AND c.start <= s.site_start AND c."end" >= s.site_end
-WHERE c.group_id IN (SELECT unnest($groups)) AND c.an > 0
+FROM {coverage} c
+JOIN {sites} s ON CAST(c.chrom AS STRING) = s.chrom AND c.start <= s.site_start AND c."end" >= s.site_end
+WHERE c.group_id IN (SELECT value FROM {groups}) AND c.an > 0
+ORDER BY c.group_id, s.site
 """
 
 
@@ -151,7 +155,7 @@ class _Record:
 
 
 def observed_for_samples(
-    con: duckdb.DuckDBPyConnection,
+    engine: StoreEngine,
     *,
     variants_files: Sequence[Path],
     calls_files: Sequence[Path],
@@ -169,26 +173,25 @@ def observed_for_samples(
     out: dict[int, list[ObservedGenotype]] = {s.id: [] for s in samples}
     if not samples or not sites or not variants_files:
         return out
-    cur = con.cursor()
-    try:
-        site_table = pa.table(
-            {
-                "site": pa.array(range(len(sites)), pa.int32()),
-                "chrom": pa.array([s.chrom for s in sites], pa.string()),
-                "site_start": pa.array([s.pos for s in sites], pa.int32()),
-                "site_end": pa.array([s.end for s in sites], pa.int32()),
-            }
-        )
-        cur.register("pgx_sites", site_table)
-        files = sorted({s.file_id for s in samples})
-        alleles = cur.sql(
-            _RECORDS_SQL, params={"variants": [str(p) for p in variants_files], "files": files}
-        ).to_arrow_table()
-        records, allele_rows = _records(alleles)
-        calls = _calls(cur, calls_files, allele_rows, [s.id for s in samples])
-        covered = _covered(cur, coverage_files, samples)
-    finally:
-        cur.close()
+    site_table = pa.table(
+        {
+            "site": pa.array(range(len(sites)), pa.int32()),
+            "chrom": pa.array([s.chrom for s in sites], pa.string()),
+            "site_start": pa.array([s.pos for s in sites], pa.int32()),
+            "site_end": pa.array([s.end for s in sites], pa.int32()),
+        }
+    )
+    alleles = engine.query(
+        _RECORDS_SQL,
+        relations={
+            "variants": Parts.of("variants", variants_files),
+            "sites": site_table,
+            "files": id_list(sorted({s.file_id for s in samples})),
+        },
+    )
+    records, allele_rows = _records(alleles)
+    calls = _calls(engine, calls_files, allele_rows, [s.id for s in samples])
+    covered = _covered(engine, coverage_files, samples, site_table)
     by_file: dict[int, list[int]] = {}
     for i, rec in enumerate(records):
         by_file.setdefault(rec.file_id, []).append(i)
@@ -251,13 +254,13 @@ def _records(alleles: pa.Table) -> tuple[list[_Record], pa.Table]:
 
 
 def _calls(
-    cur: duckdb.DuckDBPyConnection, calls_files: Sequence[Path], allele_rows: pa.Table, samples: list[int]
+    engine: StoreEngine, calls_files: Sequence[Path], allele_rows: pa.Table, samples: list[int]
 ) -> dict[int, dict[int, list[tuple[int, int, int, bool]]]]:
     """sample → record index → its rows (source allele, code 1, code 2, phased)."""
     if not calls_files or not allele_rows.num_rows:
         return {}
-    cur.register("pgx_alleles", allele_rows)
-    table = cur.sql(_CALLS_SQL, params={"calls": [str(p) for p in calls_files], "samples": samples}).to_arrow_table()
+    relations = {"calls": Parts.of("calls", calls_files), "alleles": allele_rows, "samples": id_list(samples)}
+    table = engine.query(_CALLS_SQL, relations=relations)
     out: dict[int, dict[int, list[tuple[int, int, int, bool]]]] = {}
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     for sample, record, k, a1, a2, phased in zip(*columns, strict=True):
@@ -266,15 +269,14 @@ def _calls(
 
 
 def _covered(
-    cur: duckdb.DuckDBPyConnection, coverage_files: Sequence[Path], samples: Sequence[StoredSample]
+    engine: StoreEngine, coverage_files: Sequence[Path], samples: Sequence[StoredSample], site_table: pa.Table
 ) -> Mapping[int, list[int]]:
     """gVCF call group → the sites a reference block or record span of the group covers whole."""
     groups = sorted({s.group_id for s in samples if s.gvcf and s.group_id is not None})
     if not groups or not coverage_files:
         return {}
-    table = cur.sql(
-        _COVERAGE_SQL, params={"coverage": [str(p) for p in coverage_files], "groups": groups}
-    ).to_arrow_table()
+    relations = {"coverage": Parts.of("coverage", coverage_files), "sites": site_table, "groups": id_list(groups)}
+    table = engine.query(_COVERAGE_SQL, relations=relations)
     out: dict[int, list[int]] = {}
     for g, k in zip(table.column("group_id").to_pylist(), table.column("site").to_pylist(), strict=True):
         out.setdefault(g, []).append(k)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlalchemy.engine import Engine
@@ -38,6 +37,7 @@ from genomenode.query.frequencies import (
 from genomenode.query.genotypes import carriers_at, genotypes_in_region
 from genomenode.query.pgx import PgxSite, observed_for_samples, stored_samples
 from genomenode.settings import Settings
+from genomenode.store.engine import Parts, StoreEngine, open_engine
 from genomenode.store.genes import Gene, find_gene
 
 _KEPT_POSITIONS = 50_000  # positions whose carriers stay in memory (least recently asked go first)
@@ -80,21 +80,26 @@ class _CatalogState:
 
 
 class NodeQueries:
-    """Thread-safe: each query takes its own DuckDB cursor; the catalog state is swapped whole."""
+    """Thread-safe: the engine runs each query on its own (DuckDB cursor, Spark job); the catalog
+    state is swapped whole. The engine (`settings.engine`) is DuckDB or Spark: same parts, same answers."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
         self._owns_engine = engine is None
         self.engine = engine or open_catalog(catalog_url(settings.data_dir, settings.catalog_url))
         self.Session = session_factory(self.engine)
-        self._duckdb = duckdb.connect(config={"threads": settings.query_threads})
-        self._duckdb.execute("SET parquet_metadata_cache = true")  # parts are immutable
+        self.store_engine: StoreEngine = open_engine(
+            settings.engine,
+            threads=settings.query_threads,
+            spark_master=settings.spark_master,
+            spark_conf=settings.spark_conf,
+        )
         self._state: _CatalogState | None = None
         self._lock = threading.Lock()
         self._carriers_kept: OrderedDict[tuple[int, str, str, int], pa.Table] = OrderedDict()
 
     def close(self) -> None:
-        self._duckdb.close()
+        self.store_engine.close()
         if self._owns_engine:
             self.engine.dispose()
 
@@ -181,7 +186,7 @@ class NodeQueries:
             region = Region(found_gene.chrom, found_gene.start, found_gene.end)
         assert region is not None
         rows = frequencies_in_region(
-            self._duckdb.cursor(),
+            self.store_engine,
             state.stats_files.get((assembly.value, region.chrom), []),
             region,
             scope=scope,
@@ -197,7 +202,7 @@ class NodeQueries:
         v = parse_variant(variant) if isinstance(variant, str) else variant
         state = self._current()
         scope, assembly = self._scope(state, dataset)
-        rows = variant_strata(state.stats_files.get((assembly.value, v.chrom), []), v, floor=floor)
+        rows = variant_strata(self.store_engine, state.stats_files.get((assembly.value, v.chrom), []), v, floor=floor)
         if scope != "*":
             rows = [r for r in rows if r["scope"] == scope]
         if not rows:
@@ -234,7 +239,7 @@ class NodeQueries:
         only ever called after access control allowed it and the audit entry was written."""
         state = self._current()
         files = state.calls_files.get((assembly, region.chrom), [])
-        return genotypes_in_region(self._duckdb.cursor(), files, region, samples=samples)
+        return genotypes_in_region(self.store_engine, files, region, samples=samples)
 
     def family_calls(self, *, assembly: str, samples: Sequence[int]) -> FamilyCalls:
         """Every stored call of `samples` (catalog sample ids of one assembly), all chromosomes,
@@ -247,7 +252,7 @@ class NodeQueries:
             return [p for (a, _), paths in sorted(files.items()) if a == assembly for p in paths]
 
         return family_calls(
-            self._duckdb.cursor(),
+            self.store_engine,
             calls_files=of(state.calls_files),
             variants_files=of(state.variants_files),
             stats_files=of(state.stats_files),
@@ -270,7 +275,7 @@ class NodeQueries:
         with self.Session() as session:
             stored = stored_samples(session, samples)
         return observed_for_samples(
-            self._duckdb,
+            self.store_engine,
             variants_files=of(state.variants_files),
             calls_files=of(state.calls_files),
             coverage_files=of(state.coverage_files),
@@ -286,8 +291,8 @@ class NodeQueries:
         what Beacon's variant queries filter, and what small-count suppression must see whole."""
         files = self._current().stats_files.get((assembly, chrom), [])
         if region is not None:
-            return cells_in_region(self._duckdb.cursor(), files, region)
-        return cells_at(files, positions)
+            return cells_in_region(self.store_engine, files, region)
+        return cells_at(self.store_engine, files, positions)
 
     def carriers(self, *, assembly: str, chrom: str, positions: Sequence[int]) -> pa.Table:
         """(pos, ref, alt, sample) of every stored call carrying each allele at `positions`.
@@ -305,7 +310,7 @@ class NodeQueries:
             else:
                 pieces.append(found)
         if missing or not pieces:
-            fresh = carriers_at(self._duckdb.cursor(), files, missing)  # a few: row groups; many: one scan
+            fresh = carriers_at(self.store_engine, files, missing)  # a few: row groups; many: one scan
             self._keep_carriers((state.version, assembly, chrom), missing, fresh)
             pieces.append(fresh)
         return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
@@ -331,7 +336,7 @@ class NodeQueries:
         `variants` parts of annotated files (query.annotations); what Beacon's aminoacidChange parses.
         No entry at all: no file on the chromosome carried an annotation header."""
         files = self._current().variants_files.get((assembly, region.chrom), [])
-        return annotated_alleles(self._duckdb.cursor(), files, region, info_contains=info_contains)
+        return annotated_alleles(self.store_engine, files, region, info_contains=info_contains)
 
     def variants_named(self, rsid: str, *, limit: int = 50) -> list[str]:
         """The national alleles a dbSNP id names (as the ingested files wrote it in ID), for search.
@@ -339,19 +344,19 @@ class NodeQueries:
         One scan of the statistics' overall rows; an rsID is rare to need and the files are the
         only place the id is kept."""
         state = self._current()
-        files = [str(p) for parts in state.stats_files.values() for p in parts]
+        files = [p for parts in state.stats_files.values() for p in parts]
         if not files:
             return []
-        rows = (
-            self._duckdb.cursor()
-            .execute(
-                "SELECT DISTINCT chrom::VARCHAR, pos, ref, alt FROM read_parquet($files) "
-                "WHERE scope = '*' AND stratum = 'all' AND rsid = $rsid ORDER BY 1, 2, 3, 4 LIMIT $limit",
-                {"files": files, "rsid": rsid, "limit": limit},
-            )
-            .fetchall()
-        )
-        return [f"{c}-{p}-{r}-{a}" for c, p, r, a in rows]
+        found = self.store_engine.query(
+            "SELECT DISTINCT CAST(chrom AS STRING) AS chrom, pos, ref, alt FROM {stats} "
+            "WHERE scope = '*' AND stratum = 'all' AND rsid = $rsid ORDER BY chrom, pos, ref, alt LIMIT $limit",
+            relations={"stats": Parts.of("variant_stats", files)},
+            params={"rsid": rsid, "limit": limit},
+        ).to_pydict()
+        return [
+            f"{c}-{p}-{r}-{a}"
+            for c, p, r, a in zip(found["chrom"], found["pos"], found["ref"], found["alt"], strict=True)
+        ]
 
     def gene_region(self, assembly: str, gene: str) -> Region:
         found = find_gene(Assembly(assembly), gene)
