@@ -1,0 +1,269 @@
+"""DuckDB and Spark give the same answers over the same store, to the same questions.
+
+Two stores: the 1000 Genomes chr22 slice as five centres delivered it (GRCh37), and a generated
+national cohort as `genomenode demo` builds it (GRCh38: five regions, PGx star alleles, trios, an
+annotated VEP file beside it). Each question is asked of `NodeQueries` on both engines, then of the
+whole HTTP app (API, Beacon, portal) on both. Spark runs in `local[2]`, started once for this file.
+The exhaustive comparison (every allele of both stores) is marked `scale` (`make test-spark`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+
+from genomenode.domain.variant import Region
+from genomenode.pipeline.ingest import IngestRequest, ingest
+from genomenode.query.frequencies import BY_CHOICES
+from genomenode.query.pgx import PgxSite
+from genomenode.query.service import NodeQueries
+from genomenode.settings import Settings
+from tests.conftest import G1K_BATCHES, require_testdata
+from tests.web.conftest import PortalNode, build_portal_node
+
+SPARK = {"engine": "spark", "spark_master": "local[2]", "beacon_budget": 0.0}
+DUCKDB = {"beacon_budget": 0.0}  # the budget's ledger is shared state: off, so the order of asking does not matter
+BRAF_VEP = Path(__file__).resolve().parents[1] / "data" / "beacon" / "braf_vep.vcf"
+
+
+@pytest.fixture(scope="module")
+def g1k(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    require_testdata()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("g1k") / "node")
+    for i, path in enumerate(G1K_BATCHES):
+        ingest(settings, IngestRequest(files=[path], dataset="1000g", centre=f"centre-{i + 1}"))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> PortalNode:
+    node = build_portal_node(tmp_path_factory.mktemp("national") / "node", individuals=120)
+    ingest(node.settings, IngestRequest(files=[BRAF_VEP], dataset="vep", centre="north"))
+    return node
+
+
+@pytest.fixture(scope="module")
+def both(g1k: Settings, national: PortalNode) -> Iterator[dict[str, tuple[NodeQueries, NodeQueries]]]:
+    """Per store: (DuckDB, Spark) query services over the same data dir."""
+    opened = {
+        name: (
+            NodeQueries(settings.model_copy(update=DUCKDB)),
+            NodeQueries(settings.model_copy(update=SPARK)),
+        )
+        for name, settings in (("g1k", g1k), ("national", national.settings))
+    }
+    yield opened
+    for pair in opened.values():
+        for q in pair:
+            q.close()
+
+
+def same(pair: tuple[NodeQueries, NodeQueries], ask: Callable[[NodeQueries], Any]) -> Any:
+    """Ask both engines; the answers must be equal (tables compared as Python values). Returns DuckDB's."""
+    duck, spark = (_plain(ask(q)) for q in pair)
+    assert spark == duck
+    return duck
+
+
+def _plain(answer: Any) -> Any:
+    if isinstance(answer, pa.Table):
+        return answer.to_pylist()
+    if hasattr(answer, "as_dict"):
+        return answer.as_dict()
+    if hasattr(answer, "calls") and hasattr(answer, "info_descriptions"):  # FamilyCalls
+        return {
+            "calls": answer.calls.to_pylist(),
+            "info": dict(answer.info_descriptions),
+            "schema": answer.calls.schema,
+        }
+    return answer
+
+
+def _alleles(q: NodeQueries, chrom: str, assembly: str) -> list[str]:
+    cells = q.variant_cells(assembly=assembly, chrom=chrom, region=Region(chrom, 1, 300_000_000))
+    return sorted(
+        {
+            f"{c}-{p}-{r}-{a}"
+            for c, p, r, a in zip(*(cells[k].to_pylist() for k in ("chrom", "pos", "ref", "alt")), strict=True)
+        }
+    )
+
+
+# -- the query service ------------------------------------------------------------------------------
+
+
+def test_engine_is_what_the_settings_name(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
+    duck, spark = both["g1k"]
+    assert (duck.store_engine.name, spark.store_engine.name) == ("duckdb", "spark")
+
+
+@pytest.mark.parametrize("by", [None, *BY_CHOICES])
+@pytest.mark.parametrize("floor", [None, 5])
+def test_region_frequencies_are_equal_for_every_stratum_and_floor(
+    both: dict[str, tuple[NodeQueries, NodeQueries]], by: str | None, floor: int | None
+) -> None:
+    # GIVEN the 1000 Genomes slice (a span with SNVs, indels and multi-allelic sites)
+    # WHEN a 200 kb region is asked by stratum, exact and with small counts hidden
+    answer = same(
+        both["g1k"], lambda q: q.frequencies(region=Region("chr22", 16_100_000, 16_300_000), by=by, floor=floor)
+    )
+    # THEN both engines give the same rows, and there are rows to compare
+    assert len(answer["variants"]) > 100
+
+
+def test_gene_frequencies_pass_only_and_dataset_scope_are_equal(
+    both: dict[str, tuple[NodeQueries, NodeQueries]],
+) -> None:
+    pair = both["national"]
+    assert same(pair, lambda q: q.frequencies(gene="CYP2C19", dataset="national-demo", floor=5))["variants"]
+    same(pair, lambda q: q.frequencies(gene="CYP2D6", pass_only=True))
+    same(pair, lambda q: q.frequencies(gene="BRAF", by="centre"))
+
+
+def test_single_variants_are_equal_with_every_stratum_and_dataset(
+    both: dict[str, tuple[NodeQueries, NodeQueries]],
+) -> None:
+    duck = both["g1k"][0]
+    alleles = _alleles(duck, "chr22", "GRCh37")
+    for variant in alleles[:: max(1, len(alleles) // 12)]:
+        same(both["g1k"], lambda q, v=variant: q.variant(v))
+        same(both["g1k"], lambda q, v=variant: q.variant(v, dataset="1000g", floor=5))
+
+
+def test_cells_and_carriers_the_beacon_reads_are_equal(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
+    pair = both["g1k"]
+    positions = sorted({int(a.split("-")[1]) for a in _alleles(pair[0], "chr22", "GRCh37")})
+    few, many = positions[5:8], positions[100:400]  # point reads, and one scan
+    assert same(pair, lambda q: q.variant_cells(assembly="GRCh37", chrom="chr22", positions=few))
+    same(
+        pair,
+        lambda q: q.variant_cells(assembly="GRCh37", chrom="chr22", region=Region("chr22", 16_050_000, 16_060_000)),
+    )
+
+    def carriers(q: NodeQueries, at: list[int]) -> list[tuple[Any, ...]]:
+        t = q.carriers(assembly="GRCh37", chrom="chr22", positions=at)
+        return sorted(zip(*(t[c].to_pylist() for c in t.column_names), strict=True))
+
+    assert same(pair, lambda q: carriers(q, few))
+    assert same(pair, lambda q: carriers(q, many))
+    assert same(pair, lambda q: q.variant_cells(assembly="GRCh37", chrom="chr21", positions=few)) == []
+
+
+def test_rsid_search_is_equal(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
+    assert same(both["national"], lambda q: q.variants_named("rs113488022")) == [
+        "chr7-140753336-A-G",
+        "chr7-140753336-A-T",
+    ]
+    assert same(both["national"], lambda q: q.variants_named("rs0")) == []
+
+
+def test_individual_genotypes_family_calls_and_pgx_genotypes_are_equal(
+    both: dict[str, tuple[NodeQueries, NodeQueries]],
+) -> None:
+    pair = both["national"]
+    samples = {i: f"person-{i}" for i in range(1, 30)}
+    assert same(
+        pair, lambda q: q.genotypes(assembly="GRCh38", region=Region("chr10", 94_700_000, 94_900_000), samples=samples)
+    )
+    family = same(pair, lambda q: q.family_calls(assembly="GRCh38", samples=[1, 2, 3, 121, 122, 123]))
+    assert family["calls"]
+    sites = [PgxSite("chr10", 94_781_859, "G"), PgxSite("chr10", 94_842_866, "A"), PgxSite("chr22", 42_127_941, "G")]
+    observed = same(pair, lambda q: q.pgx_genotypes(assembly="GRCh38", samples=list(range(1, 121)), sites=sites))
+    assert any(observed.values())
+
+
+def test_annotated_alleles_beacon_parses_are_equal(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
+    def groups(q: NodeQueries) -> list[tuple[dict[str, str], list[dict[str, Any]]]]:
+        found = q.annotated_alleles(assembly="GRCh38", region=Region("chr7", 140_700_000, 140_800_000))
+        return sorted(((dict(g.headers), g.rows.to_pylist()) for g in found), key=lambda g: json.dumps(g[0]))
+
+    assert same(both["national"], groups)[0][1]
+
+
+# -- the served node: API, Beacon and portal on both engines --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clients(national: PortalNode) -> Iterator[tuple[TestClient, TestClient]]:
+    from genomenode.web.app import create_app
+
+    with (
+        TestClient(create_app(national.settings.model_copy(update=DUCKDB))) as duck,
+        TestClient(create_app(national.settings.model_copy(update=SPARK))) as spark,
+    ):
+        yield duck, spark
+
+
+BEACON_ALLELE = {
+    "meta": {"apiVersion": "2.0"},
+    "query": {"requestParameters": {"referenceName": "10", "start": [94781858], "alternateBases": "A"}},
+}
+BEACON_RANGE = {
+    "meta": {"apiVersion": "2.0"},
+    "query": {
+        "requestParameters": {"referenceName": "7", "start": [140700000], "end": [140800000]},
+        "requestedGranularity": "record",
+    },
+}
+_VOLATILE = re.compile(r'(nonce|value|content)="[A-Za-z0-9_\-+/=]{16,}"')
+
+
+def _body(response: Any) -> Any:
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return _VOLATILE.sub(r'\1="…"', response.text)  # per-request CSP nonces and CSRF tokens
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "user", "body"),
+    [
+        ("GET", "/frequencies?gene=CYP2C19&by=population", None, None),
+        ("GET", "/frequencies?region=chr10:94700000-94900000", "researcher", None),
+        ("GET", "/variants/chr10-94781859-G-A", None, None),
+        ("GET", "/variants/chr10-94781859-G-A", "steward", None),
+        ("POST", "/api/g_variants", None, BEACON_ALLELE),
+        ("POST", "/api/g_variants", "steward", BEACON_RANGE),
+        ("GET", "/pgx/summary", None, None),
+        ("GET", "/pgx/summary", "steward", None),
+        ("GET", "/gene/CYP2C19", None, None),
+        ("GET", "/variant/chr7-140753336-A-T", None, None),
+        ("GET", "/region/chr10:94000000-95000000?min_af=0.01", None, None),
+    ],
+)  # fmt: skip
+def test_api_beacon_and_portal_answer_the_same_on_both_engines(
+    clients: tuple[TestClient, TestClient], national: PortalNode, method: str, path: str, user: str | None, body: Any
+) -> None:
+    headers = {"Authorization": f"Bearer {national.tokens[user]}"} if user else {}
+    answers = [c.request(method, path, headers=headers, json=body) for c in clients]
+    assert [a.status_code for a in answers] == [200, 200], [a.text[:300] for a in answers]
+    duck, spark = (_body(a) for a in answers)
+    assert spark == duck
+    assert json.dumps(duck) != "{}"
+
+
+def test_a_persons_pgx_report_is_the_same_on_both_engines(
+    clients: tuple[TestClient, TestClient], national: PortalNode
+) -> None:
+    headers = {"Authorization": f"Bearer {national.tokens['steward']}"}
+    people = clients[0].get("/individuals", headers=headers).json()
+    person = people["individuals"][0]["id"] if "individuals" in people else people[0]["id"]
+    reports = [c.get(f"/individuals/{person}/pgx", headers=headers) for c in clients]
+    assert [r.status_code for r in reports] == [200, 200]
+    assert reports[0].json() == reports[1].json()
+
+
+# -- exhaustive -------------------------------------------------------------------------------------
+
+
+@pytest.mark.scale
+def test_every_allele_of_both_stores_is_answered_alike(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
+    for name, chrom, assembly in (("g1k", "chr22", "GRCh37"), ("national", "chr10", "GRCh38")):
+        for variant in _alleles(both[name][0], chrom, assembly):
+            same(both[name], lambda q, v=variant: q.variant(v, floor=5))
