@@ -9,13 +9,15 @@ its end-of-file block, which tabix, bcftools and genomenode's own reader all req
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 import cyvcf2
 
-from genomenode.errors import VcfFormatError
+from genomenode.errors import ConfigurationError, VcfFormatError
 
 
 class Site(NamedTuple):
@@ -67,6 +69,19 @@ def write_vcf(path: Path, header_lines: list[str], records: Iterable[str]) -> No
     finally:
         template.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
+
+
+def tabix_index(path: Path) -> Path:
+    """Index the BGZF VCF `path` with htslib's tabix (`path.tbi`, replaced if there); returns the index.
+
+    cyvcf2 writes BGZF but cannot build an index, so Debian's `tabix` (htslib) does it."""
+    tabix = shutil.which("tabix")
+    if tabix is None:
+        raise ConfigurationError("tabix (htslib) is not installed: apt-get install tabix")
+    done = subprocess.run([tabix, "-f", "-p", "vcf", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise VcfFormatError(f"{path}: tabix could not index it: {done.stderr.strip()}")
+    return path.with_name(path.name + ".tbi")
 
 
 def write_without_samples(src: Path, dest: Path, drop: Iterable[str]) -> int:
