@@ -267,3 +267,25 @@ def test_every_allele_of_both_stores_is_answered_alike(both: dict[str, tuple[Nod
     for name, chrom, assembly in (("g1k", "chr22", "GRCh37"), ("national", "chr10", "GRCh38")):
         for variant in _alleles(both[name][0], chrom, assembly):
             same(both[name], lambda q, v=variant: q.variant(v, floor=5))
+
+
+# -- batch jobs -------------------------------------------------------------------------------------
+
+
+def test_statistics_recomputed_on_spark_equal_duckdb_and_what_is_stored(
+    both: dict[str, tuple[NodeQueries, NodeQueries]], g1k: Settings, national: PortalNode
+) -> None:
+    from genomenode.pipeline.stats_check import check_statistics
+
+    for settings, pair in ((g1k, both["g1k"]), (national.settings, both["national"])):
+        # WHEN each engine recomputes every chromosome from its parts and compares with the stored cells
+        duck, spark = (
+            [
+                (c.assembly, c.chrom, c.stored_rows, c.recomputed_rows, c.differing)
+                for c in check_statistics(settings, engine=q.store_engine)
+            ]
+            for q in pair
+        )
+        # THEN both agree with each other and with what ingest stored (computed there by DuckDB)
+        assert spark == duck
+        assert duck and all(stored == recomputed > 0 and differing == 0 for _, _, stored, recomputed, differing in duck)

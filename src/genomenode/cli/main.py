@@ -33,6 +33,7 @@ from genomenode.cli.federation import install as install_federation
 from genomenode.cli.pgx import install as install_pgx
 from genomenode.cli.sharing import TokenFile, caller_from_token
 from genomenode.cli.sharing import install as install_sharing
+from genomenode.cli.stats import install as install_stats
 from genomenode.domain.assembly import Assembly
 from genomenode.domain.variant import parse_region
 from genomenode.errors import GenomenodeError
@@ -385,6 +386,7 @@ install_sharing(app)
 install_federation(app)
 install_case(app)
 install_pgx(app)
+install_stats(app)
 
 
 def run() -> None:

@@ -16,8 +16,9 @@ import pyarrow as pa
 from genomenode.catalog import models as m
 from genomenode.catalog import repository as repo
 from genomenode.domain.assembly import Assembly
+from genomenode.store.engine import StoreEngine
 from genomenode.store.parquet import PartInfo, write_part
-from genomenode.store.stats import compute_stats
+from genomenode.store.stats import GROUPS_SCHEMA, compute_stats
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -37,48 +38,33 @@ def recompute_stats(
     drop_groups: Collection[int] = (),
     replaced_parts: Collection[int] = (),
     name: str | None = None,
+    engine: StoreEngine | None = None,
 ) -> tuple[list[PartInfo], list[int]]:
     """Rewrite variant_stats for `chroms` from the live + new per-file parts.
 
     `weights` overrides the catalog's weight of existing groups (a withdrawal not yet committed);
-    returns the new parts and the ids of the stats parts they supersede.
+    returns the new parts and the ids of the stats parts they supersede. `engine`: where the
+    statistics are computed (none: an embedded DuckDB per chromosome).
     """
     weights = weights or {}
-    groups = [
-        {
-            "group_id": g.group_id,
-            "dataset": g.dataset,
-            "population": g.population,
-            "sex": g.sex,
-            "centre": g.centre,
-            "weight": weights.get(g.group_id, g.weight),
-        }
-        for g in repo.call_groups(session, assembly=assembly.value)
-        if g.file_id not in replaced_files and g.group_id not in drop_groups
-    ] + [{"weight": 1, **g} for g in new_groups]
+    live = [
+        g
+        for g in group_rows(session, assembly)
+        if g["group_id"] not in drop_groups and g["file_id"] not in replaced_files
+    ]
     group_table = pa.Table.from_pylist(
-        groups,
-        schema=pa.schema(
-            [
-                ("group_id", pa.int32()),
-                ("dataset", pa.string()),
-                ("population", pa.string()),
-                ("sex", pa.string()),
-                ("centre", pa.string()),
-                ("weight", pa.int32()),
-            ]
-        ),
+        [{**g, "weight": weights.get(g["group_id"], g["weight"])} for g in live]
+        + [{"weight": 1, **g} for g in new_groups],
+        schema=GROUPS_SCHEMA,
     )
     out: list[PartInfo] = []
     superseded: list[int] = []
     for i, chrom in enumerate(chroms):
         report("computing allele frequencies", i, len(chroms))
-        files: dict[str, list[Path]] = {"site_counts": [], "coverage": [], "variants": []}
+        files = live_inputs(
+            root, session, assembly, chrom, replaced_files=replaced_files, replaced_parts=replaced_parts
+        )
         for table in files:
-            live = repo.live_store_files(session, table_name=table, assembly=assembly.value, chrom=chrom)
-            files[table] += [
-                root / f.path for f in live if file_id_of(f.path) not in replaced_files and f.id not in replaced_parts
-            ]
             files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
         stats = compute_stats(
             chrom=chrom,
@@ -86,6 +72,7 @@ def recompute_stats(
             coverage_files=files["coverage"],
             variant_files=files["variants"],
             groups=group_table,
+            engine=engine,
         )
         out.append(
             write_part(
@@ -103,6 +90,41 @@ def recompute_stats(
         ]
     report("computing allele frequencies", len(chroms), len(chroms))
     return out, superseded
+
+
+def group_rows(session: Any, assembly: Assembly) -> list[dict[str, Any]]:
+    """Every live call group of `assembly` with its labels, file and weight (GROUPS_SCHEMA + file_id)."""
+    return [
+        {
+            "group_id": g.group_id,
+            "file_id": g.file_id,
+            "dataset": g.dataset,
+            "population": g.population,
+            "sex": g.sex,
+            "centre": g.centre,
+            "weight": g.weight,
+        }
+        for g in repo.call_groups(session, assembly=assembly.value)
+    ]
+
+
+def live_inputs(
+    root: Path,
+    session: Any,
+    assembly: Assembly,
+    chrom: str,
+    *,
+    replaced_files: Collection[int] = (),
+    replaced_parts: Collection[int] = (),
+) -> dict[str, list[Path]]:
+    """The live per-file parts (site_counts, coverage, variants) the statistics of `chrom` come from."""
+    files: dict[str, list[Path]] = {}
+    for table in ("site_counts", "coverage", "variants"):
+        live = repo.live_store_files(session, table_name=table, assembly=assembly.value, chrom=chrom)
+        files[table] = [
+            root / f.path for f in live if file_id_of(f.path) not in replaced_files and f.id not in replaced_parts
+        ]
+    return files
 
 
 def file_id_of(path: str) -> int | None:
