@@ -56,8 +56,8 @@ from genomenode.store.engine import Parts, StoreEngine
 Progress = Callable[[str, int, int | None], None]
 NATION = "*"
 STRATA = ("population", "sex", "centre")
-STATS_ROWS_PER_WINDOW = 2_000_000  # variant_stats cells read at once (~30 per allele)
-CALLS_ROWS_PER_WINDOW = 4_000_000  # calls rows read at once
+STATS_ROWS_PER_READ = 2_000_000  # variant_stats cells read at once (~30 per allele)
+CALLS_ROWS_PER_READ = 4_000_000  # calls rows read at once
 # The consent a research export needs while no project purpose is given: a DUO permission for
 # research (general, health/medical/biomedical, or no restriction) without the not-for-profit
 # restriction, which an export cannot check for whoever receives it. A withdrawn consent, a
@@ -118,9 +118,8 @@ def live_store(gate: AccessControl, tables: Sequence[str] = ("variant_stats", "c
     return LiveStore(datasets, parts)
 
 
-def position_windows(paths: Sequence[Path], rows_per_window: int) -> list[tuple[int, int]]:
-    """Half-open position ranges [start, end) covering every row of these parts, each holding about
-    `rows_per_window` rows, cut from the parts' row-group statistics (footers only)."""
+def _row_groups(paths: Sequence[Path]) -> list[tuple[int, int, int]]:
+    """(min pos, max pos, rows) of every non-empty row group of these parts, from their footers."""
     groups: list[tuple[int, int, int]] = []
     for path in paths:
         meta = pq.read_metadata(path)
@@ -130,12 +129,20 @@ def position_windows(paths: Sequence[Path], rows_per_window: int) -> list[tuple[
             if group.num_rows == 0:
                 continue
             stats = group.column(col).statistics
-            if stats is None or not stats.has_min_max:
-                return [(0, 2**31 - 1)]  # no statistics: one window (cannot happen for store parts)
-            groups.append((int(stats.min), int(stats.max), group.num_rows))
+            lo, hi = (int(stats.min), int(stats.max)) if stats is not None and stats.has_min_max else (0, _END - 1)
+            groups.append((lo, hi, group.num_rows))
+    return sorted(groups)
+
+
+_END = 2**31 - 1  # past every position
+
+
+def position_windows(paths: Sequence[Path], rows_per_window: int) -> list[tuple[int, int]]:
+    """Half-open position ranges [start, end) covering every row of these parts, each holding about
+    `rows_per_window` rows, cut from the parts' row-group statistics (footers only)."""
+    groups = _row_groups(paths)
     if not groups:
         return []
-    groups.sort()
     windows, start, rows, reach = [], groups[0][0], 0, groups[0][1]
     for lo, hi, n in groups:
         if rows >= rows_per_window and lo > reach:
@@ -145,6 +152,46 @@ def position_windows(paths: Sequence[Path], rows_per_window: int) -> list[tuple[
         reach = max(reach, hi)
     windows.append((start, reach + 1))
     return windows
+
+
+@dataclass(frozen=True)
+class Read:
+    """One query's share of a table: whole small chromosomes together, or a window of a large one."""
+
+    chroms: tuple[str, ...]
+    paths: tuple[Path, ...]
+    start: int = 0
+    end: int = _END
+
+
+def read_plan(parts: Sequence[tuple[str, Sequence[Path]]], rows_per_read: int) -> list[Read]:
+    """The reads that cover `parts` (chromosome → its parts, in contig order), each of about
+    `rows_per_read` rows at most: a chromosome larger than that in windows of positions, smaller
+    ones side by side in one read (on Spark every query costs a job, so few reads matter)."""
+    plan: list[Read] = []
+    batch: list[tuple[str, Sequence[Path]]] = []
+    batch_rows = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_rows
+        if batch:
+            plan.append(Read(tuple(c for c, _ in batch), tuple(p for _, ps in batch for p in ps)))
+        batch, batch_rows = [], 0
+
+    for chrom, paths in parts:
+        rows = sum(n for *_, n in _row_groups(paths))
+        if not rows:
+            continue
+        if rows > rows_per_read:
+            flush()
+            plan += [Read((chrom,), tuple(paths), a, b) for a, b in position_windows(paths, rows_per_read)]
+            continue
+        if batch_rows + rows > rows_per_read:
+            flush()
+        batch.append((chrom, paths))
+        batch_rows += rows
+    flush()
+    return plan
 
 
 # -- who may export, and the audit entry -----------------------------------------------------------
@@ -199,12 +246,12 @@ FROM {stats}
 WHERE pos >= $start AND pos < $end {scope_only}
 """
 
-_STRATA_SQL = """
-SELECT DISTINCT CAST(stratum AS STRING) AS stratum, CAST(stratum_value AS STRING) AS stratum_value
-FROM {stats} WHERE scope = $scope AND stratum <> 'all'
+# the header's labels in one scan: the strata's values, and the failed filters of the alleles
+_LABELS_SQL = """
+SELECT DISTINCT CAST(stratum AS STRING) AS stratum, CAST(stratum_value AS STRING) AS stratum_value,
+       CASE WHEN stratum = 'all' THEN filters ELSE '' END AS filters
+FROM {stats} WHERE scope = $scope AND (stratum <> 'all' OR filters <> '')
 """
-
-_FILTERS_SQL = "SELECT DISTINCT filters FROM {stats} WHERE scope = $scope AND stratum = 'all' AND filters <> ''"
 
 _INFO_KEY = re.compile(r"[^0-9A-Za-z_.]")
 
@@ -290,24 +337,26 @@ def _af(ac: int | None, an: int | None) -> str:
     return "." if ac is None or not an else f"{ac / an:.6g}"
 
 
-def frequency_records(cells: pa.Table, scope: str, suffixes: Mapping[tuple[str, str], str]) -> Iterator[str]:
-    """VCF lines (sorted by position, REF, ALT) of the alleles in `cells` (variant_stats rows, counts
-    already hidden or not), for `scope`."""
+def frequency_records(
+    cells: pa.Table, scope: str, suffixes: Mapping[tuple[str, str], str], rank: Mapping[str, int]
+) -> Iterator[str]:
+    """VCF lines (sorted by chromosome as `rank` orders them, position, REF, ALT) of the alleles in
+    `cells` (variant_stats rows, counts already hidden or not), for `scope`."""
     cells = cells.filter(pc.equal(cells["scope"], scope))
     c = cells.to_pydict()
-    overall: dict[tuple[int, str, str], int] = {}
-    strata: dict[tuple[int, str, str], dict[tuple[str, str], int]] = {}
-    for i, (stratum, value, pos, ref, alt) in enumerate(
-        zip(c["stratum"], c["stratum_value"], c["pos"], c["ref"], c["alt"], strict=True)
+    overall: dict[tuple[int, int, str, str], int] = {}
+    strata: dict[tuple[int, int, str, str], dict[tuple[str, str], int]] = {}
+    for i, (stratum, value, chrom, pos, ref, alt) in enumerate(
+        zip(c["stratum"], c["stratum_value"], c["chrom"], c["pos"], c["ref"], c["alt"], strict=True)
     ):
-        key = (pos, ref, alt)
+        key = (rank.get(chrom, len(rank)), pos, ref, alt)
         if stratum == "all":
             overall[key] = i
         else:
             strata.setdefault(key, {})[(stratum, value)] = i
     for key in sorted(overall):
         i = overall[key]
-        pos, ref, alt = key
+        _, pos, ref, alt = key
         info = [
             f"AC={_n(c['ac'][i])}",
             f"AN={c['an'][i]}",
@@ -367,36 +416,36 @@ def export_frequencies(
         out=str(out),
     )
     stats = {"stats": Parts.of("variant_stats", all_files)}
-    found = engine.query(_STRATA_SQL, relations=stats, params={"scope": scope}).to_pylist()
+    found = engine.query(_LABELS_SQL, relations=stats, params={"scope": scope}).to_pylist()
     order = {s: i for i, s in enumerate(STRATA)}
     strata = sorted(
-        ((r["stratum"], r["stratum_value"]) for r in found), key=lambda sv: (order.get(sv[0], 99), sv[0], sv[1])
+        {(r["stratum"], r["stratum_value"]) for r in found if r["stratum"] != "all"},
+        key=lambda sv: (order.get(sv[0], 99), sv[0], sv[1]),
     )
     suffixes = info_suffixes(strata)
-    filter_values = engine.query(_FILTERS_SQL, relations=stats, params={"scope": scope}).column("filters")
-    filters = sorted({f for value in filter_values.to_pylist() for f in value.split(";") if f and f != "PASS"})
+    filters = sorted({f for r in found if r["stratum"] == "all" for f in r["filters"].split(";") if f and f != "PASS"})
     header = frequency_header(
         assembly=assembly, scope=scope, floor=floor, suffixes=suffixes, filters=filters, engine=engine.name
     )
     counted = {"alleles": 0, "hidden": 0}
 
+    plan = read_plan([(c, live.files("variant_stats", assembly, c)) for c in chroms], STATS_ROWS_PER_READ)
+    rank = {c: i for i, c in enumerate(chroms)}
+
     def records() -> Iterator[str]:
-        for n, chrom in enumerate(chroms):
-            files = live.files("variant_stats", assembly, chrom)
-            relation = {"stats": Parts.of("variant_stats", files)}
-            for start, end in position_windows(files, STATS_ROWS_PER_WINDOW):
-                sql = _CELLS_SQL.format(stats="{stats}", scope_only="" if floor else "AND scope = $scope")
-                params: dict[str, Any] = {"start": start, "end": end}
-                if not floor:
-                    params["scope"] = scope
-                cells = engine.query(sql, relations=relation, params=params)
-                if floor:
-                    cells = suppress_small_counts(cells, floor=floor)
-                for line in frequency_records(cells, scope, suffixes):
-                    counted["alleles"] += 1
-                    counted["hidden"] += "\tAC=.;" in line
-                    yield line
-            progress("frequencies by chromosome", n + 1, len(chroms))
+        for n, read in enumerate(plan):
+            sql = _CELLS_SQL.format(stats="{stats}", scope_only="" if floor else "AND scope = $scope")
+            params: dict[str, Any] = {"start": read.start, "end": read.end}
+            if not floor:
+                params["scope"] = scope
+            cells = engine.query(sql, relations={"stats": Parts.of("variant_stats", read.paths)}, params=params)
+            if floor:  # over every cell of each allele, as query.frequencies hides them
+                cells = suppress_small_counts(cells, floor=floor)
+            for line in frequency_records(cells, scope, suffixes, rank):
+                counted["alleles"] += 1
+                counted["hidden"] += "\tAC=.;" in line
+                yield line
+            progress("frequencies", n + 1, len(plan))
 
     partial = _partial_name(out)
     index = partial.with_name(partial.name + ".tbi")
@@ -557,17 +606,25 @@ def export_genotypes(
         }
     )
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    rows: dict[str, int] = {}
-    files: list[dict[str, Any]] = []
+    plan = read_plan([(c, live.files("calls", assembly, c)) for c in chroms], CALLS_ROWS_PER_READ) if people else []
+    writer = _ChromosomeFiles(work)
     try:
-        for n, chrom in enumerate(chroms):
-            parts = live.files("calls", assembly, chrom)
-            written = _write_chromosome(engine, parts, people, work / f"{chrom}.parquet") if len(people) else 0
-            if written:
-                rows[chrom] = written
-                name = f"{chrom}.parquet"
-                files.append({"file": name, "chrom": chrom, "rows": written, "sha256": _sha256(work / name)})
-            progress("genotypes by chromosome", n + 1, len(chroms))
+        for n, read in enumerate(plan):
+            table = engine.query(
+                _GENOTYPES_SQL,
+                relations={"calls": Parts.of("calls", read.paths), "people": people},
+                params={"start": read.start, "end": read.end},
+            )
+            table = table.select(GENOTYPE_SCHEMA.names).cast(GENOTYPE_SCHEMA)
+            for chrom in read.chroms:
+                writer.write(chrom, table.filter(pc.equal(table["chrom"], chrom)) if len(read.chroms) > 1 else table)
+            progress("genotypes", n + 1, len(plan))
+        writer.finish()
+        rows = writer.rows
+        files = [
+            {"file": f"{c}.parquet", "chrom": c, "rows": n, "sha256": _sha256(work / f"{c}.parquet")}
+            for c, n in rows.items()
+        ]
         manifest = {
             "dataset": dataset,
             "assembly": assembly,
@@ -608,31 +665,36 @@ def export_genotypes(
     )
 
 
-def _write_chromosome(engine: StoreEngine, parts: Sequence[Path], people: pa.Table, path: Path) -> int:
-    """One chromosome's rows, window by window, into `path` (written as a sibling, then renamed)."""
-    tmp = path.with_name(path.name + ".tmp")
-    relations = {"calls": Parts.of("calls", parts), "people": people}
-    writer: pq.ParquetWriter | None = None
-    written = 0
-    try:
-        for start, end in position_windows(parts, CALLS_ROWS_PER_WINDOW):
-            table = engine.query(_GENOTYPES_SQL, relations=relations, params={"start": start, "end": end})
-            if not table.num_rows:
-                continue
-            table = table.select(GENOTYPE_SCHEMA.names).cast(GENOTYPE_SCHEMA)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, GENOTYPE_SCHEMA, compression="zstd")
-            writer.write_table(table, row_group_size=1 << 20)
-            written += table.num_rows
-        if writer is not None:
-            writer.close()
-            writer = None
-            os.replace(tmp, path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
-    return written
+class _ChromosomeFiles:
+    """Rows of one chromosome at a time into `folder`/CHROM.parquet, each written as a `.tmp`
+    sibling and renamed when its chromosome is complete; a chromosome without rows has no file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.rows: dict[str, int] = {}
+        self._chrom: str | None = None
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, chrom: str, table: pa.Table) -> None:
+        if chrom != self._chrom:
+            self.finish()
+            self._chrom = chrom
+        if not table.num_rows:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp(chrom), GENOTYPE_SCHEMA, compression="zstd")
+        self._writer.write_table(table, row_group_size=1 << 20)
+        self.rows[chrom] = self.rows.get(chrom, 0) + table.num_rows
+
+    def finish(self) -> None:
+        if self._writer is not None and self._chrom is not None:
+            self._writer.close()
+            self._writer = None
+            os.replace(self._tmp(self._chrom), self.folder / f"{self._chrom}.parquet")
+        self._chrom = None
+
+    def _tmp(self, chrom: str) -> Path:
+        return self.folder / f"{chrom}.parquet.tmp"
 
 
 def _sha256(path: Path) -> str:
