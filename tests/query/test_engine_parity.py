@@ -9,8 +9,10 @@ The exhaustive comparison (every allele of both stores) is marked `scale` (`make
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -289,3 +291,50 @@ def test_statistics_recomputed_on_spark_equal_duckdb_and_what_is_stored(
         # THEN both agree with each other and with what ingest stored (computed there by DuckDB)
         assert spark == duck
         assert duck and all(stored == recomputed > 0 and differing == 0 for _, _, stored, recomputed, differing in duck)
+
+
+def _store_tables(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    root = settings.store_root
+    return {p.relative_to(root).as_posix(): pq.read_table(p).to_pylist() for p in sorted(root.rglob("*.parquet"))}
+
+
+def test_ingest_on_spark_writes_the_same_parts_as_ingest_on_one_machine(
+    both: dict[str, tuple[NodeQueries, NodeQueries]], tmp_path: Path, bcftools: str
+) -> None:
+    # GIVEN three centres' files in one submission, one of them tabix-indexed and, with a large-file
+    # threshold of 0, cut into stretches of positions (a Spark task each, plus a column scan per file)
+    indexed = tmp_path / G1K_BATCHES[2].name
+    subprocess.run([bcftools, "view", "-Oz", "-o", str(indexed), str(G1K_BATCHES[2])], check=True)
+    subprocess.run([str(Path(bcftools).with_name("tabix")), "-p", "vcf", str(indexed)], check=True)
+    request = IngestRequest(files=[*G1K_BATCHES[:2], indexed], dataset="1000g", centre="north")
+    nodes = [Settings(data_dir=tmp_path / engine, parallel_min_bytes=0, **extra) for engine, extra in
+             (("duckdb", DUCKDB), ("spark", SPARK))]  # fmt: skip
+    # WHEN ingested on one machine and on Spark
+    results = [ingest(settings, request) for settings in nodes]
+    # THEN the same samples and alleles, the same parts, row for row, and the same statistics
+    assert (results[0].samples, results[0].alleles) == (results[1].samples, results[1].alleles)
+    duck, spark = (_store_tables(s) for s in nodes)
+    assert sorted(spark) == sorted(duck) and any("-00000003-1.parquet" in name for name in duck)
+    assert spark == duck
+
+
+def test_a_bad_file_in_a_spark_ingest_loads_nothing_and_says_which(tmp_path: Path) -> None:
+    from genomenode.errors import VcfFormatError
+    from tests.conftest import store_snapshot
+
+    # GIVEN a node on Spark with one centre's file, and a submission of a good file and one whose
+    # record has an extra sample column (htslib would drop it silently; the column scan does not)
+    settings = Settings(data_dir=tmp_path / "node", **SPARK)
+    ingest(settings, IngestRequest(files=[G1K_BATCHES[0]], dataset="1000g", centre="north"))
+    lines = gzip.decompress(G1K_BATCHES[2].read_bytes()).decode().splitlines()
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    lines[first + 10] += "\t0|1"
+    bad = tmp_path / "extra-column.vcf"
+    bad.write_text("\n".join(lines) + "\n")
+    before = store_snapshot(settings.data_dir)
+    # WHEN both are sent THEN genomenode's own error names the file and line, and nothing changed
+    with pytest.raises(VcfFormatError, match=r"extra-column\.vcf"):
+        ingest(settings, IngestRequest(files=[G1K_BATCHES[1], bad], dataset="1000g", centre="south"))
+    assert store_snapshot(settings.data_dir) == before

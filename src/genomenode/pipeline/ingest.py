@@ -50,6 +50,7 @@ from genomenode.ingest.vcf import VcfHeader, check_columns, indexed_spans, iter_
 from genomenode.pipeline.archive_sweep import sweep_archive
 from genomenode.pipeline.restats import file_id_of, recompute_stats, store_file_rows
 from genomenode.settings import Settings
+from genomenode.store.engine import StoreEngine, open_engine
 from genomenode.store.hpo import hpo_path, load_hpo
 from genomenode.store.lock import write_lock
 from genomenode.store.parquet import PartInfo, annotation_metadata, collect_garbage, write_part
@@ -241,18 +242,21 @@ def _ingest_locked(
     if request.reference is not None:
         ReferenceGenome(request.reference).close()  # refuse an unreadable FASTA before any work
     try:
-        for plan in plans:
-            _build_file(
-                root,
-                plan,
-                assembly,
-                run_id,
-                request.reference,
-                report,
-                written,
-                settings.ingest_workers,
-                settings.parallel_min_bytes,
-            )
+        if settings.engine == "spark":
+            _build_files_on_spark(settings, plans, assembly, run_id, request.reference, report, written)
+        else:
+            for plan in plans:
+                _build_file(
+                    root,
+                    plan,
+                    assembly,
+                    run_id,
+                    request.reference,
+                    report,
+                    written,
+                    settings.ingest_workers,
+                    settings.parallel_min_bytes,
+                )
         _checkpoint("after_parts")
         touched = sorted({p.chrom for p in written} | replaced_chroms)
         with Session() as session:
@@ -268,7 +272,16 @@ def _ingest_locked(
                 for g in p.groups
             ]
             stats_parts, superseded = recompute_stats(
-                root, session, assembly, touched, written, new_groups, run_id, replaced_files, report
+                root,
+                session,
+                assembly,
+                touched,
+                written,
+                new_groups,
+                run_id,
+                replaced_files,
+                report,
+                engine=_cluster_engine(settings),
             )
         written += stats_parts
         archived.update(_archive(settings, plans, report))
@@ -467,12 +480,89 @@ def _build_file(
             if workers_pool is not None:
                 workers_pool.shutdown(wait=True, cancel_futures=True)
         problem = columns.result()
+    _file_built(plan, reports, problem)
+    records = plan.report.records if plan.report else 0
+    report(f"reading {plan.path.name}", records, records)
+
+
+def _cluster_engine(settings: Settings) -> StoreEngine | None:
+    """Spark's engine when the node runs on Spark; None: an embedded DuckDB per chromosome."""
+    if settings.engine != "spark":
+        return None
+    return open_engine("spark", spark_master=settings.spark_master, spark_conf=settings.spark_conf)
+
+
+def _file_built(plan: _Planned, reports: list[BuildReport], problem: str | None) -> None:
+    """A file's pieces are built: refuse it if its columns were wrong or it had nothing to store."""
     if problem:
         raise VcfFormatError(problem)
     plan.report = BuildReport.merge(reports)
-    report(f"reading {plan.path.name}", plan.report.records, plan.report.records)
     if plan.report.alleles == 0 and plan.report.reference_blocks == 0:
         raise InputError(f"{plan.path}: no records on chr1..chr22, chrX, chrY or chrM; nothing to ingest")
+
+
+@dataclass(frozen=True)
+class _SparkTask:
+    """One Spark task: build a piece of file `plan` (`job`), or scan its columns (`job` None)."""
+
+    plan: int
+    job: _Job | None
+    path: Path
+    n_samples: int
+
+
+def _run_spark_task(task: _SparkTask) -> tuple[list[PartInfo], BuildReport | None, str | None]:
+    """On an executor: the parts written and the report, or the column problem found."""
+    if task.job is None:
+        return [], None, check_columns(task.path, task.n_samples)
+    parts: list[PartInfo] = []
+    try:
+        _, built = _build_piece(task.job, parts)
+    except BaseException:
+        for part in parts:  # this task's own parts; the driver removes the other tasks'
+            (task.job.root / part.path).unlink(missing_ok=True)
+        raise
+    return parts, built, None
+
+
+def _build_files_on_spark(
+    settings: Settings,
+    plans: list[_Planned],
+    assembly: Assembly,
+    run_id: int,
+    reference: Path | None,
+    report: Progress,
+    parts: list[PartInfo],
+) -> None:
+    """Every file of the submission built at once on the Spark cluster: one task per file, or per
+    stretch of positions of a large indexed file, one per core, and one column scan per file.
+    Executors write parts to the shared store; the driver commits them (or removes them all)."""
+    from genomenode.store.spark import run_tasks, spark_session
+
+    spark = spark_session(settings.spark_master, settings.spark_conf)
+    slots = spark.sparkContext.defaultParallelism
+    tasks: list[_SparkTask] = []
+    for index, plan in enumerate(plans):
+        base = f"{run_id:08d}-{plan.file_id:08d}"
+        pieces = _pieces(plan, slots, settings.parallel_min_bytes)
+        for i, piece in enumerate(pieces):
+            name = f"{base}-{i}" if len(pieces) > 1 else base
+            job = _Job(settings.store_root, plan, assembly, reference, name, piece)
+            tasks.append(_SparkTask(index, job, plan.path, plan.header.n_samples))
+        tasks.append(_SparkTask(index, None, plan.path, plan.header.n_samples))
+    report("building parts on Spark", 0, len(tasks))
+    outcomes = run_tasks(spark, _run_spark_task, tasks)
+    for result, _ in outcomes:
+        if result is not None:
+            parts += result[0]  # recorded first, so a failure anywhere removes every task's parts
+    for _, error in outcomes:
+        if error is not None:
+            raise error
+    report("building parts on Spark", len(tasks), len(tasks))
+    for index, plan in enumerate(plans):
+        mine = [result for task, (result, _) in zip(tasks, outcomes, strict=True) if task.plan == index and result]
+        problems = [problem for _, _, problem in mine if problem]
+        _file_built(plan, [built for _, built, _ in mine if built is not None], problems[0] if problems else None)
 
 
 def _pieces(plan: _Planned, workers: int, min_bytes: int) -> list[list[tuple[str, int, int]] | None]:

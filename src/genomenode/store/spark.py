@@ -13,12 +13,14 @@ kept (parts are immutable: a new run's parts are a new list).
 from __future__ import annotations
 
 import atexit
+import os
 import re
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
@@ -46,6 +48,8 @@ DEFAULT_CONF = {
 }
 
 _session_lock = threading.Lock()
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
@@ -61,6 +65,8 @@ def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
                 )
             return active
         builder = SparkSession.builder.master(master)
+        if master.startswith("local"):  # Python workers from this venv (PySpark reads only the variable)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         for key, value in {**DEFAULT_CONF, **conf, **REQUIRED_CONF}.items():
             builder = builder.config(key, value)
         try:
@@ -129,6 +135,28 @@ class SparkEngine:
         """The session outlives one engine (others in the process may share it); kept frames go."""
         with self._lock:
             self._frames.clear()
+
+
+def run_tasks(
+    spark: SparkSession, function: Callable[[In], Out], items: Sequence[In]
+) -> list[tuple[Out | None, BaseException | None]]:
+    """`function` over `items`, one Spark task each, results in order. A task's exception comes
+    back as its value (not raised on the executor), so the caller sees the error genomenode
+    raised, with its message, rather than Spark's wrapper, and can clean up every task's work."""
+    if not items:
+        return []
+    return spark.sparkContext.parallelize(list(items), len(items)).map(_Guarded(function)).collect()
+
+
+class _Guarded(Generic[In, Out]):
+    def __init__(self, function: Callable[[In], Out]) -> None:
+        self.function = function
+
+    def __call__(self, item: In) -> tuple[Out | None, BaseException | None]:
+        try:
+            return self.function(item), None
+        except Exception as exc:  # returned to the driver, which raises it
+            return None, exc
 
 
 def _location(path: Path) -> str:
