@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import json
 import os
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import DOCS, REPO, commit, machine, pct, time_v, uncommitted, write_section
+from common import CODE, DOCS, REPO, commit, machine, pct, time_v, uncommitted, write_section
 
 WORK = REPO / "benchmarks" / ".work" / "scale"
 SECTION = "## Scale: 10,000 genomes on one chromosome"
@@ -60,11 +61,15 @@ DATASET = "national"
 SEED = 8
 LOOKUPS, REGIONS, REGION_SPAN = 100, 20, 1_000_000
 PROBE_LOOKUPS, PROBE_REGIONS = 40, 5  # after each delivery
+# local[2] with Spark's default 1 GB driver fails the 10,000-person recompute ("Not enough memory to
+# build and broadcast the table"); DuckDB's recompute peaks at ~6 GB here
+SPARK_CONF = {"spark.driver.memory": "6g"}
 STORE_TABLES = ("calls", "variants", "site_counts", "coverage", "variant_stats")
 STAGES = {  # (module, function) → stage name; timed in the ingest process by `timed-cli`
     ("genomenode.pipeline.ingest", "_sweep"): "sweep",
     ("genomenode.pipeline.ingest", "sha256_of"): "checksum",
     ("genomenode.pipeline.ingest", "_build_file"): "build parts",
+    ("genomenode.pipeline.ingest", "_build_files_on_spark"): "build parts",
     ("genomenode.pipeline.ingest", "recompute_stats"): "statistics",
     ("genomenode.pipeline.restats", "compute_stats"): "statistics: query",
     ("genomenode.pipeline.restats", "write_part"): "statistics: write",
@@ -83,6 +88,70 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def descendants() -> set[int]:
+    """Process ids of this process's live descendants."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+    mine: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, pp in parent.items() if pp in frontier and pid not in mine}
+        mine |= frontier
+    return mine
+
+
+def descendants_peak_rss_mb() -> float:
+    """The largest peak RSS (VmHWM) among live descendants, in MB: the Spark JVM's."""
+    peak = 0
+    for pid in descendants():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        peak = max([peak, *(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))])
+    return peak / 1024
+
+
+def tree_cpu() -> float:
+    """CPU seconds of this process, its ended children and its live descendants (the Spark JVM is one:
+    getrusage counts a child only once it has ended and been waited for)."""
+    ticks = 0
+    for pid in descendants():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    live = ticks / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN) + live
+
+
+def code_version() -> str:
+    """A fingerprint of src/genomenode as it is on disk now: the tree is shared with work in progress,
+    so each delivery records the code it ran."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path in sorted((REPO / CODE).rglob("*.py")):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def changed_since(when: float) -> list[str]:
+    """Files under src/genomenode written after `when` (epoch seconds)."""
+    return sorted(p.relative_to(REPO).as_posix() for p in (REPO / CODE).rglob("*.py") if p.stat().st_mtime > when)
+
+
+def short_error(exc: BaseException) -> str:
+    """An exception as one table-safe line: its first line and the JVM's 'Caused by' line, if any."""
+    text = str(exc).splitlines() or [""]
+    cause = next((ln.strip() for ln in text if ln.startswith("Caused by:")), "")
+    line = f"{type(exc).__name__}: {text[0].strip()}" + (f" … {cause}" if cause else "")
+    return line[:400].replace("|", "\\|")
+
+
 # --- the timed CLI process ---------------------------------------------------------------------
 
 
@@ -98,12 +167,11 @@ def timed_cli(out: str, args: list[str]) -> None:
             return
 
         def timed(*a: Any, **kw: Any) -> Any:
-            wall, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN)
+            wall, cpu = time.perf_counter(), tree_cpu()
             try:
                 return original(*a, **kw)
             finally:
-                now = cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN)
-                spent.append({"stage": stage, "wall": time.perf_counter() - wall, "cpu": now - cpu})
+                spent.append({"stage": stage, "wall": time.perf_counter() - wall, "cpu": tree_cpu() - cpu})
 
         setattr(module, name, timed)
 
@@ -115,8 +183,12 @@ def timed_cli(out: str, args: list[str]) -> None:
     imports = time.perf_counter() - began
     try:
         app(args=args, prog_name="genomenode")
-    finally:
-        Path(out).write_text(json.dumps({"imports": imports, "stages": spent}))
+    finally:  # the whole tree's CPU, a JVM included (it may outlive this process unwaited)
+        Path(out).write_text(
+            json.dumps(
+                {"imports": imports, "stages": spent, "cpu": tree_cpu(), "jvm_rss_mb": descendants_peak_rss_mb()}
+            )
+        )
 
 
 # --- 1. the cohort -----------------------------------------------------------------------------
@@ -263,12 +335,14 @@ def store_state(node: Path) -> dict[str, Any]:
     }
 
 
-def ingest_all(folder: Path, info: dict[str, Any], node: Path, probe: bool) -> list[dict[str, Any]]:
+def ingest_all(
+    folder: Path, info: dict[str, Any], node: Path, out: list[dict[str, Any]], *, probe: bool, env: dict[str, str]
+) -> None:
+    """Every delivery into a fresh `node`, appending a row to `out` after each; `env`: GENOMENODE_* for the CLI."""
     shutil.rmtree(node, ignore_errors=True)
     logs = node.with_name(node.name + "-logs")
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
-    out: list[dict[str, Any]] = []
     so_far = 0
     for b, d in enumerate(info["deliveries"], start=1):
         stages = logs / f"delivery-{b:02d}.stages.json"
@@ -289,14 +363,25 @@ def ingest_all(folder: Path, info: dict[str, Any], node: Path, probe: bool) -> l
             str(folder / d["sheet"]),
         ]
         load = os.getloadavg()[0]
+        code = code_version()
         cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
-        with (logs / f"delivery-{b:02d}.out").open("w") as fh:
-            wall, rss, error = time_v(cmd, stdout=fh)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            with (logs / f"delivery-{b:02d}.out").open("w") as fh:
+                wall, rss, error = time_v(cmd, stdout=fh)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
         if error:
             raise RuntimeError(f"ingest of delivery {b} failed: {error}")
         so_far += d["samples"]
         timings = json.loads(stages.read_text())
+        cpu = max(cpu, timings.get("cpu", 0.0))  # the larger: a JVM the process left unwaited is only in its own
         by_stage: dict[str, dict[str, float]] = {}
         for s in timings["stages"]:
             acc = by_stage.setdefault(s["stage"], {"wall": 0.0, "cpu": 0.0})
@@ -312,7 +397,9 @@ def ingest_all(folder: Path, info: dict[str, Any], node: Path, probe: bool) -> l
             "wall": wall,
             "cpu": cpu,
             "rss_mb": rss,
+            "jvm_rss_mb": timings.get("jvm_rss_mb", 0.0),
             "load": load,
+            "code": code,
             "imports": timings["imports"],
             "stages": by_stage,
             "store": store_state(node),
@@ -330,7 +417,6 @@ def ingest_all(folder: Path, info: dict[str, Any], node: Path, probe: bool) -> l
                 else ""
             )
         )
-    return out
 
 
 # --- 3. queries --------------------------------------------------------------------------------
@@ -451,9 +537,9 @@ def recompute(node: Path, store_engine: Any | None) -> dict[str, Any]:
         return {"error": "store.stats.compute_stats takes no engine in this tree: no Spark statistics job to time"}
     runs = []
     for _ in range(2):
-        wall, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
+        wall, cpu = time.perf_counter(), tree_cpu()
         table = compute_stats(**kwargs)
-        runs.append({"wall": time.perf_counter() - wall, "cpu": cpu_seconds(resource.RUSAGE_SELF) - cpu})
+        runs.append({"wall": time.perf_counter() - wall, "cpu": tree_cpu() - cpu})
     return {
         "runs": runs,
         "rows": table.num_rows,
@@ -462,17 +548,21 @@ def recompute(node: Path, store_engine: Any | None) -> dict[str, Any]:
     }
 
 
-def measure_engine(node: Path, engine: str, alleles: list[tuple[int, str, str]], length: int) -> dict[str, Any]:
+def measure_engine(
+    node: Path, engine: str, alleles: list[tuple[int, str, str]], length: int, spark_conf: dict[str, str]
+) -> dict[str, Any]:
     from genomenode.query.service import NodeQueries
     from genomenode.settings import Settings
 
     if engine != "duckdb" and "engine" not in Settings.model_fields:
         return {"skipped": "Settings has no engine field in this tree"}
     extra: dict[str, Any] = {} if engine == "duckdb" else {"engine": engine, "spark_master": "local[2]"}
+    if engine == "spark" and "spark_conf" in Settings.model_fields:
+        extra["spark_conf"] = spark_conf
     settings = Settings(data_dir=node, **extra)
     rng = np.random.default_rng(SEED)
     picked = [alleles[i] for i in rng.choice(len(alleles), size=min(LOOKUPS, len(alleles)), replace=False)]
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"code": code_version(), "conf": extra}
     t = time.perf_counter()
     q = NodeQueries(settings)
     try:
@@ -490,7 +580,7 @@ def measure_engine(node: Path, engine: str, alleles: list[tuple[int, str, str]],
             out["stats"] = recompute(node, getattr(q, "store_engine", None))
         except Exception as exc:  # the queries stand; the section says the recompute failed
             traceback.print_exc()
-            out["stats"] = {"error": f"{type(exc).__name__}: {exc}"}
+            out["stats"] = {"error": short_error(exc)}
     finally:
         q.close()
     return out
@@ -505,18 +595,34 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> None:
     folder, info = cohort(args.samples, args.batches, length, args.seed)
     results["cohort"] = info
     node = WORK / f"node-{args.samples}x{args.batches}"
-    say(f"ingesting {args.batches} deliveries into {node}")
-    results["batches"] = ingest_all(folder, info, node, probe=not args.no_probe)
+    say(f"ingesting {args.batches} deliveries into {node} (DuckDB engine)")
+    results["batches"] = []
+    ingest_all(folder, info, node, results["batches"], probe=not args.no_probe, env={"GENOMENODE_ENGINE": "duckdb"})
     alleles = stored_alleles(node)
     results["engines"] = {}
     for engine in args.engines:
         say(f"queries on {engine}")
         try:
-            results["engines"][engine] = measure_engine(node, engine, alleles, length)
+            results["engines"][engine] = measure_engine(node, engine, alleles, length, args.spark_conf)
         except Exception as exc:
             traceback.print_exc()
-            results["engines"][engine] = {"error": f"{type(exc).__name__}: {exc}"}
+            results["engines"][engine] = {"error": short_error(exc)}
         say(f"  {json.dumps(summary(results['engines'][engine]))}")
+    if "spark" in args.ingest_engines:
+        spark: dict[str, Any] = {"batches": [], "conf": args.spark_conf, "master": "local[2]"}
+        results["spark_ingest"] = spark
+        spark_node = WORK / f"node-{args.samples}x{args.batches}-spark"
+        say(f"ingesting {args.batches} deliveries into {spark_node} (Spark engine, local[2])")
+        env = {
+            "GENOMENODE_ENGINE": "spark",
+            "GENOMENODE_SPARK_MASTER": "local[2]",
+            "GENOMENODE_SPARK_CONF": json.dumps(args.spark_conf),
+        }
+        try:
+            ingest_all(folder, info, spark_node, spark["batches"], probe=False, env=env)
+        except Exception as exc:  # the DuckDB numbers stand; the section says where Spark failed
+            traceback.print_exc()
+            spark["error"] = short_error(exc)
 
 
 def summary(e: dict[str, Any]) -> dict[str, Any]:
@@ -604,6 +710,19 @@ def growth(batches: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def code_runs(batches: list[dict[str, Any]], engines: dict[str, Any]) -> str:
+    """Which deliveries and engines ran which version of the code, e.g. "deliveries 1-6 a1b2c3d4, 7-10 …"."""
+    spans: list[list[Any]] = []  # [version, first, last]
+    for b in batches:
+        if spans and spans[-1][0] == b.get("code"):
+            spans[-1][2] = b["batch"]
+        else:
+            spans.append([b.get("code"), b["batch"], b["batch"]])
+    parts = [f"{first}-{last} {v}" if first != last else f"{first} {v}" for v, first, last in spans]
+    text = "deliveries " + ", ".join(parts) if parts else ""
+    return "; ".join([text, *(f"{name} queries {e.get('code')}" for name, e in engines.items() if e.get("code"))])
+
+
 def section(r: dict[str, Any]) -> str:
     s = r["settings"]
     c = r.get("cohort")
@@ -619,6 +738,13 @@ def section(r: dict[str, Any]) -> str:
         )
         + "."
     )
+    versions = [b.get("code") for b in batches] + [e.get("code") for e in engines.values()]
+    if s.get("changed_during") or len({v for v in versions if v}) > 1:
+        provenance += (
+            " **The code changed while it ran** (other work in the shared tree"
+            + (f": {', '.join(s['changed_during'])}" if s.get("changed_during") else "")
+            + f"); fingerprints of src/genomenode: {code_runs(batches, engines)}."
+        )
     load = s["load"]
     lines = [
         SECTION,
@@ -727,6 +853,9 @@ def section(r: dict[str, Any]) -> str:
                 f"| {t} | {v['parts']} | {v['rows']:,} | {_mb(v['bytes'])} | {v['bytes'] / people:,.0f} | "
                 f"{v['bytes'] / total * 100:.0f}% |"
             )
+    spark = r.get("spark_ingest")
+    if spark:
+        lines += spark_lines(spark, batches)
     if engines:
         lines += [
             "",
@@ -751,8 +880,15 @@ def section(r: dict[str, Any]) -> str:
                 if "runs" in st
                 else st.get("error", "—")
             )
+            conf = e.get("conf") or {}
+            label = name + (
+                f" ({', '.join(f'{k}={v}' for k, v in {**conf.get('spark_conf', {})}.items())}, "
+                f"{conf.get('spark_master', '')})"
+                if name == "spark"
+                else ""
+            )
             lines.append(
-                f"| {name} | {_ms(e['open_s'] + e['first_lookup_s'])} | {_ms(e['first_region_s'])} | "
+                f"| {label} | {_ms(e['open_s'] + e['first_lookup_s'])} | {_ms(e['first_region_s'])} | "
                 f"{_ms(pct(e['lookup_s'], 0.5))} / {_ms(pct(e['lookup_s'], 0.95))} | "
                 f"{_ms(pct(e['region_s'], 0.5))} / {_ms(pct(e['region_s'], 0.95))} "
                 f"({int(np.median(e['region_rows'])):,}) | {stats} |"
@@ -766,6 +902,40 @@ def section(r: dict[str, Any]) -> str:
         "`--samples N --batches K --length-mb L` for a smaller run, `--engines duckdb,spark`).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def spark_lines(spark: dict[str, Any], duck: list[dict[str, Any]]) -> list[str]:
+    """The same deliveries ingested with GENOMENODE_ENGINE=spark, beside DuckDB's times."""
+    conf = ", ".join(f"{k}={v}" for k, v in spark["conf"].items())
+    rows: list[dict[str, Any]] = spark["batches"]
+    lines = [
+        "",
+        f"The same deliveries ingested with `GENOMENODE_ENGINE=spark` (`{spark['master']}`, {conf}) into a second "
+        "fresh node, one `genomenode ingest` process each, which starts its own Spark driver (JVM):",
+        "",
+        "| delivery | people so far | wall s (DuckDB's) | CPU s | genotypes/s/core | max RSS MB, Python / JVM | "
+        "build parts s | statistics s | store MB after (live) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for b in rows:
+        live = sum(v["bytes"] for v in b["store"]["live"].values())
+        gps = b["samples"] * b["sites"] / b["cpu"] if b["cpu"] else float("nan")
+        other = next((d["wall"] for d in duck if d["batch"] == b["batch"]), float("nan"))
+        lines.append(
+            f"| {b['batch']} | {b['samples_so_far']:,} | {b['wall']:.1f} ({other:.1f}) | {b['cpu']:.1f} | "
+            f"{gps / 1e6:,.2f} M | {b['rss_mb']:,.0f} / {b.get('jvm_rss_mb', 0):,.0f} | "
+            f"{_stage(b, 'build parts'):.1f} | {_stage(b, 'statistics'):.1f} | {_mb(live)} |"
+        )
+    if spark.get("error"):
+        lines += ["", f"**The Spark ingest failed at delivery {len(rows) + 1}:** {spark['error']}"]
+    if len(rows) > 1:
+        lines += ["", *growth(rows)]
+    lines += [
+        "",
+        "- CPU includes the JVM (read from /proc before the process exits); the JVM's peak RSS is its VmHWM "
+        "at the end of the run.",
+    ]
+    return lines
 
 
 def projection(r: dict[str, Any]) -> list[str]:
@@ -823,18 +993,30 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=10, help="deliveries (VCFs) the people are cut into")
     ap.add_argument("--length-mb", type=float, default=10.0, help="Mb of chr22 simulated, from 36,000,001")
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--engines", default="duckdb,spark", help="comma-separated: duckdb, spark")
+    ap.add_argument("--engines", default="duckdb,spark", help="query engines, comma-separated: duckdb, spark")
+    ap.add_argument(
+        "--ingest-engines",
+        default="duckdb,spark",
+        help="engines to ingest with (GENOMENODE_ENGINE); DuckDB's node always, Spark's into a second node",
+    )
+    ap.add_argument(
+        "--spark-conf",
+        type=json.loads,
+        default=SPARK_CONF,
+        help=f"Spark settings (JSON) for the spark engine; default {json.dumps(SPARK_CONF)}",
+    )
     ap.add_argument("--no-probe", action="store_true", help="no lookups and region queries after each delivery")
     ap.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md alone")
     ap.add_argument("--report-only", action="store_true", help="the section again from the last results JSON")
     args = ap.parse_args()
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    args.ingest_engines = [e.strip() for e in args.ingest_engines.split(",") if e.strip()]
     results_file = WORK / f"results-{args.samples}x{args.batches}.json"
     if args.report_only:
         publish(json.loads(results_file.read_text()), write=not args.no_write)
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
-    load_start = os.getloadavg()[0]
+    load_start, began = os.getloadavg()[0], time.time()
     started, dirty = commit(), uncommitted()
     results: dict[str, Any] = {"errors": []}
     try:
@@ -847,6 +1029,7 @@ def main() -> int:
         "commit": started,
         "commit_end": commit(),
         "uncommitted": sorted(set(dirty) | set(uncommitted())),
+        "changed_during": changed_since(began),
         "load": [load_start, os.getloadavg()[0]],
         "machine": machine(),
         "args": {k: v for k, v in vars(args).items()},
