@@ -118,3 +118,44 @@ def test_pgx_summary__public_counts_hide_small_cells_and_a_steward_sees_them_all
                 assert count is None or count == 0 or count >= floor
     assert public["suppressed_cells"] > 0  # 80 people over regions × populations: some cells are small
     assert client.get("/pgx/summary", params={"dataset": "nope"}).status_code == 404
+
+
+def test_pgx_calls__every_person_every_gene_by_pseudonym_as_their_own_report_says(
+    node: SecureNode, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    # GIVEN the operator at the console WHEN every person's PGx genes are called to a file
+    out = tmp_path / "pgx-calls.parquet"
+    result = CliRunner().invoke(app, ["--data-dir", str(node.settings.data_dir), "pgx-calls", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    rows = table.to_pylist()
+    people = {r["individual"] for r in rows}
+    genes = {r["gene"] for r in rows}
+    # THEN one row per person and gene, people by pseudonym only
+    assert len(rows) == len(people) * len(genes) and len(people) >= 40 and "CYP2C19" in genes
+    assert node.stockholm.pseudonym in people and all(len(p) == 64 for p in people)
+    # AND a person's row says what their single report says
+    single = CliRunner().invoke(
+        app, ["--data-dir", str(node.settings.data_dir), "pgx", node.stockholm.pseudonym, "--format", "json"]
+    )
+    report = json.loads(single.stdout)
+    mine = {r["gene"]: r for r in rows if r["individual"] == node.stockholm.pseudonym}
+    for gene, entry in report["genes"].items():
+        assert mine[gene]["phenotype"] == entry["phenotype"], gene
+        assert mine[gene]["diplotype"] == (" or ".join(entry["diplotypes"]) or None), gene
+
+
+def test_pgx_calls__a_researcher_is_refused_and_an_existing_file_is_kept(node: SecureNode, tmp_path: Path) -> None:
+    out = tmp_path / "calls.parquet"
+    token = tmp_path / "token"
+    token.write_text(node.tokens["researcher"])
+    refused = CliRunner().invoke(
+        app,
+        ["--data-dir", str(node.settings.data_dir), "pgx-calls", "--out", str(out), "--token-file", str(token)],
+    )
+    assert refused.exit_code == 1 and "steward" in refused.output and not out.exists()
+    out.write_text("keep me")
+    kept = CliRunner().invoke(app, ["--data-dir", str(node.settings.data_dir), "pgx-calls", "--out", str(out)])
+    assert kept.exit_code == 1 and "--force" in kept.output and out.read_text() == "keep me"

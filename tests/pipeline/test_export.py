@@ -27,7 +27,6 @@ from genomenode.access.audit import AuditLog
 from genomenode.access.gate import AccessControl
 from genomenode.catalog import repository as repo
 from genomenode.catalog import sharing
-from genomenode.cli.export import register
 from genomenode.cli.main import app
 from genomenode.domain.assembly import Assembly, contig_lengths
 from genomenode.domain.variant import Region
@@ -44,9 +43,6 @@ from genomenode.pipeline.export import (
 from genomenode.query.service import NodeQueries
 from genomenode.simulate.national import DATASET
 from tests.secure_node import SecureNode, build_secure_node
-
-if not any(group.name == "export" for group in app.registered_groups):
-    register(app)  # until cli/main.py registers the sub-app itself
 
 Alleles = dict[tuple[str, int, str, str], dict[str, str]]
 FIELDS = ("ID", "FILTER", "AC", "AN", "nhomalt", "nhemi", "AC_AFR", "AN_AFR", "AC_female", "AC_stockholm")

@@ -338,3 +338,21 @@ def test_a_bad_file_in_a_spark_ingest_loads_nothing_and_says_which(tmp_path: Pat
     with pytest.raises(VcfFormatError, match=r"extra-column\.vcf"):
         ingest(settings, IngestRequest(files=[G1K_BATCHES[1], bad], dataset="1000g", centre="south"))
     assert store_snapshot(settings.data_dir) == before
+
+
+def test_pgx_calls_for_everyone_run_as_spark_tasks_give_the_same_rows(
+    both: dict[str, tuple[NodeQueries, NodeQueries]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.compute as pc
+
+    from genomenode.pgx import batch
+    from genomenode.pgx.batch import Person, call_people
+    from genomenode.pgx.knowledge import knowledge
+    from genomenode.pgx.service import sites
+
+    monkeypatch.setattr(batch, "BATCH", 40)  # three tasks
+    duck, spark = both["national"]
+    people = [Person(i, f"sample-{i}", f"person-{i}", "national-demo", "north", "EUR") for i in range(1, 121)]
+    tables = [call_people(q, people, sites(knowledge())) for q in (duck, spark)]
+    assert tables[1].to_pylist() == tables[0].to_pylist()
+    assert tables[0].num_rows > 120 and tables[0].filter(pc.is_valid(tables[0]["phenotype"])).num_rows

@@ -29,6 +29,7 @@ from rich.progress import (
 )
 
 from genomenode.cli.case import install as install_case
+from genomenode.cli.export import register as register_export
 from genomenode.cli.federation import install as install_federation
 from genomenode.cli.pgx import install as install_pgx
 from genomenode.cli.sharing import TokenFile, caller_from_token
@@ -387,6 +388,7 @@ install_federation(app)
 install_case(app)
 install_pgx(app)
 install_stats(app)
+register_export(app)
 
 
 def run() -> None:

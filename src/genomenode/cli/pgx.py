@@ -167,6 +167,52 @@ def pgx_summary(
                 out.write("\t".join(row) + "\n")
 
 
+def pgx_calls(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The Parquet file to write (one row per person and gene).")],
+    dataset: Annotated[str | None, typer.Option("--dataset", help="One dataset [default: the whole node].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    token_file: TokenFile = None,
+) -> None:
+    """Every person's PGx calls (diplotype, phenotype, activity score per gene), by pseudonym: a data
+    steward's batch job (or the operator's at the console); on Spark with GENOMENODE_ENGINE=spark."""
+    import pyarrow.parquet as pq
+
+    from genomenode.access.gate import AccessControl
+    from genomenode.cli.main import _progress
+    from genomenode.cli.sharing import caller_from_token
+    from genomenode.errors import InputError
+    from genomenode.pgx.service import pgx_calls as call_everyone
+    from genomenode.query.service import NodeQueries
+
+    try:
+        if out.exists() and not force:
+            raise InputError(f"{out} exists; pass --force to replace it")
+        if not out.parent.is_dir():
+            raise InputError(f"{out}: the folder {out.parent} does not exist")
+        gate = AccessControl(ctx.obj)
+        try:
+            caller = caller_from_token(gate, token_file)
+            queries = NodeQueries(gate.settings, engine=gate.engine)
+            try:
+                with _progress() as update:
+                    table = call_everyone(
+                        gate, queries, caller, dataset=dataset, console=caller.anonymous, progress=update
+                    )
+            finally:
+                queries.close()
+        finally:
+            gate.close()
+        partial = out.with_name(f".{out.name}.partial")
+        pq.write_table(table, partial)
+        partial.replace(out)  # whole or not at all
+    except GenomenodeError as e:
+        fail(e)
+        return
+    people = len(set(table["individual"].to_pylist()))
+    err.print(f"{people} people x {len(set(table['gene'].to_pylist()))} genes -> {out}")
+
+
 def _n(value: object) -> str:
     return "." if value is None else str(value)
 
@@ -174,3 +220,4 @@ def _n(value: object) -> str:
 def install(app: typer.Typer) -> None:
     app.command("pgx")(pgx)
     app.command("pgx-summary")(pgx_summary)
+    app.command("pgx-calls")(pgx_calls)

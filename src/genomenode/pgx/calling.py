@@ -13,7 +13,7 @@ the alleles a lowest-function gene found; the report says whether the calls are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from genomenode.domain.observed import ObservedGenotype
@@ -150,8 +150,3 @@ def _not_called_from_vcf(gene: str) -> dict[str, Any]:
         "phased": None,
         "source": "none",
     }
-
-
-def phenotypes_of(report: Mapping[str, Any]) -> dict[str, str | None]:
-    """gene → phenotype of a report, for the summary."""
-    return {g: e["phenotype"] for g, e in report["genes"].items()}

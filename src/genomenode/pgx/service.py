@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select
 
 from genomenode.access import policy
@@ -27,13 +28,13 @@ from genomenode.catalog import models as m
 from genomenode.domain.assembly import Assembly
 from genomenode.errors import AuthenticationError, NotFoundError, PgxError, listing
 from genomenode.ingest.outside_calls import OutsideCall
-from genomenode.pgx.calling import call_sample, phenotypes_of
+from genomenode.pgx.batch import Person, Progress, call_people
+from genomenode.pgx.calling import call_sample
 from genomenode.pgx.knowledge import PgxKnowledge, knowledge
 from genomenode.pgx.summary import PersonPhenotypes, summarise
+from genomenode.pipeline.export import authorise_export
 from genomenode.query.pgx import PgxSite
 from genomenode.query.service import NodeQueries
-
-_BATCH = 250  # samples read from the store at once for the summary (memory stays flat)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,28 @@ def people_in_summary(gate: AccessControl, *, dataset: str | None = None) -> lis
     return list(newest.values())
 
 
+def pgx_calls(
+    gate: AccessControl,
+    queries: NodeQueries,
+    caller: policy.Caller,
+    *,
+    dataset: str | None = None,
+    console: bool = False,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Every person's PGx calls (pgx.batch.CALLS_SCHEMA, by pseudonym): individual-level, so a data
+    steward's (or the operator's at the console), audited before any genotype is read."""
+    if dataset is not None and dataset not in {d.name for d in queries.datasets()}:
+        raise NotFoundError(f"no dataset {dataset!r}; `genomenode datasets` lists them")
+    people = people_in_summary(gate, dataset=dataset)
+    authorise_export(gate, caller, "export.pgx_calls", console=console, dataset=dataset, people=len(people))
+    return call_people(queries, [_person(p) for p in people], sites(knowledge()), progress=progress)
+
+
+def _person(p: StoredPerson) -> Person:
+    return Person(p.sample, p.name, p.pseudonym, p.dataset, p.region, p.population)
+
+
 def pgx_summary(
     gate: AccessControl,
     queries: NodeQueries,
@@ -152,14 +175,11 @@ def pgx_summary(
     if dataset is not None and dataset not in {d.name for d in queries.datasets()}:
         raise NotFoundError(f"no dataset {dataset!r}; `genomenode datasets` lists them")
     people = people_in_summary(gate, dataset=dataset)
-    where = sites(k)
-    entries: list[PersonPhenotypes] = []
-    for i in range(0, len(people), _BATCH):
-        batch = people[i : i + _BATCH]
-        observed = queries.pgx_genotypes(assembly=Assembly.GRCh38.value, samples=[p.sample for p in batch], sites=where)
-        for person in batch:
-            report = call_sample(k, observed.get(person.sample, []), sample=person.name, source="summary")
-            entries.append(PersonPhenotypes(person.region, person.population, phenotypes_of(report)))
+    calls = call_people(queries, [_person(p) for p in people], sites(k)).to_pylist()
+    phenotypes: dict[str, dict[str, str | None]] = {}
+    for row in calls:
+        phenotypes.setdefault(row["individual"], {})[row["gene"]] = row["phenotype"]
+    entries = [PersonPhenotypes(p.region, p.population, phenotypes.get(p.pseudonym, {})) for p in people]
     exact = caller.has(policy.Role.STEWARD)
     genes = [g for g in k.definitions if g in k.phenotypes]
     result = summarise(entries, genes, floor=gate.settings.small_count_floor, exact=exact)

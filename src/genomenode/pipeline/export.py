@@ -195,7 +195,7 @@ def read_plan(parts: Sequence[tuple[str, Sequence[Path]]], rows_per_read: int) -
 
 
 # -- who may export, and the audit entry -----------------------------------------------------------
-def _authorise(gate: AccessControl, caller: policy.Caller, action: str, *, console: bool, **details: Any) -> None:
+def authorise_export(gate: AccessControl, caller: policy.Caller, action: str, *, console: bool, **details: Any) -> None:
     """Exports are a data steward's (or the node operator's, at the console); recorded before any write."""
     if not console and not caller.has(policy.Role.STEWARD):
         gate.record(caller, action, target=str(details.get("dataset") or "national"), outcome="denied")
@@ -405,7 +405,7 @@ def export_frequencies(
     _check_target(out, force=force, kind="file")
     chroms = live.chromosomes("variant_stats", assembly)
     all_files = [p for c in chroms for p in live.files("variant_stats", assembly, c)]
-    _authorise(
+    authorise_export(
         gate,
         caller,
         "export.frequencies",
@@ -589,7 +589,7 @@ def export_genotypes(
     _check_target(out, force=force, kind="folder")
     consented = consented_samples(gate, dataset)
     chroms = live.chromosomes("calls", assembly)
-    _authorise(
+    authorise_export(
         gate,
         caller,
         "export.genotypes",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -266,23 +266,31 @@ class NodeQueries:
         """Each sample's genotypes (catalog ids → records as written) at the PGx `sites`
         (query.pgx: hom-ref only where its file had a record or a gVCF block). Individual-level:
         called only after access control allowed the person and the read was audited."""
-        state = self._current()
-        chroms = {s.chrom for s in sites}
-
-        def of(files: dict[tuple[str, str], list[Path]]) -> list[Path]:
-            return [p for (a, c), paths in sorted(files.items()) if a == assembly and c in chroms for p in paths]
-
+        files = self.live_parts(assembly, {s.chrom for s in sites})
         with self.Session() as session:
             stored = stored_samples(session, samples)
         return observed_for_samples(
             self.store_engine,
-            variants_files=of(state.variants_files),
-            calls_files=of(state.calls_files),
-            coverage_files=of(state.coverage_files),
+            variants_files=files["variants"],
+            calls_files=files["calls"],
+            coverage_files=files["coverage"],
             samples=stored,
             sites=sites,
             assembly=Assembly(assembly),
         )
+
+    def live_parts(self, assembly: str, chroms: Collection[str] | None = None) -> dict[str, list[Path]]:
+        """The live parts of the per-file tables (variants, calls, coverage) of `assembly`, on
+        `chroms` (None: all), as of the last committed run: what a batch job hands its tasks."""
+        state = self._current()
+        tables = {"variants": state.variants_files, "calls": state.calls_files, "coverage": state.coverage_files}
+        return {
+            name: [
+                p for (a, c), paths in sorted(by_chrom.items()) if a == assembly and (chroms is None or c in chroms)
+                for p in paths
+            ]
+            for name, by_chrom in tables.items()
+        }  # fmt: skip
 
     def variant_cells(
         self, *, assembly: str, chrom: str, positions: Sequence[int] = (), region: Region | None = None
