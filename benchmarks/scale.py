@@ -36,12 +36,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import inspect
+import io
 import json
 import os
 import resource
 import shutil
 import sqlite3
+import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 import traceback
@@ -50,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import CODE, DOCS, REPO, commit, machine, pct, time_v, uncommitted, write_section
+from common import CODE, DOCS, REPO, commit, git, machine, pct, time_v, uncommitted, write_section
 
 WORK = REPO / "benchmarks" / ".work" / "scale"
 SECTION = "## Scale: 10,000 genomes on one chromosome"
@@ -59,11 +62,13 @@ START = 36_000_001  # make_vcf.OFFSET + 1: the stretch benchmarks/run.py's input
 ASSEMBLY = "GRCh38"
 DATASET = "national"
 SEED = 8
+SNAPSHOT_ENV = "SCALE_BENCHMARK_CODE"  # set in the run that imports a snapshot of HEAD's code
 LOOKUPS, REGIONS, REGION_SPAN = 100, 20, 1_000_000
 PROBE_LOOKUPS, PROBE_REGIONS = 40, 5  # after each delivery
 # local[2] with Spark's default 1 GB driver fails the 10,000-person recompute ("Not enough memory to
 # build and broadcast the table"); DuckDB's recompute peaks at ~6 GB here
 SPARK_CONF = {"spark.driver.memory": "6g"}
+BROADCAST = "spark.sql.autoBroadcastJoinThreshold"  # -1: no broadcast joins, the workaround Spark's error names
 STORE_TABLES = ("calls", "variants", "site_counts", "coverage", "variant_stats")
 STAGES = {  # (module, function) → stage name; timed in the ingest process by `timed-cli`
     ("genomenode.pipeline.ingest", "_sweep"): "sweep",
@@ -130,18 +135,45 @@ def tree_cpu() -> float:
     return cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN) + live
 
 
+def code_root() -> Path:
+    """The genomenode package this run imports: the snapshot's (see `snapshot`) or the shared tree's."""
+    return Path(os.environ[SNAPSHOT_ENV]) / "src" / "genomenode" if SNAPSHOT_ENV in os.environ else REPO / CODE
+
+
 def code_version() -> str:
-    """A fingerprint of src/genomenode as it is on disk now: the tree is shared with work in progress,
-    so each delivery records the code it ran."""
+    """A fingerprint of the genomenode code on disk now: in the shared tree (`--tree`) it can change
+    under a run, so each delivery records the code it ran."""
     digest = hashlib.sha1(usedforsecurity=False)
-    for path in sorted((REPO / CODE).rglob("*.py")):
-        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    root = code_root()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:8]
 
 
 def changed_since(when: float) -> list[str]:
-    """Files under src/genomenode written after `when` (epoch seconds)."""
-    return sorted(p.relative_to(REPO).as_posix() for p in (REPO / CODE).rglob("*.py") if p.stat().st_mtime > when)
+    """Files of the measured code written after `when` (epoch seconds)."""
+    root = code_root()
+    return sorted(p.relative_to(root.parent).as_posix() for p in root.rglob("*.py") if p.stat().st_mtime > when)
+
+
+def snapshot() -> Path:
+    """HEAD's src/ (`git archive`, no change to the shared tree or its index) in WORK/code-<commit>/.
+
+    The tree is shared with work in progress (files are edited, even half-written, during a run);
+    the benchmark measures a commit instead, by running itself again (a child process) with the
+    snapshot first on PYTHONPATH (before the editable install's src/); the ingest processes and
+    Spark's Python workers inherit it."""
+    head = git("rev-parse", "HEAD").strip()
+    dest = WORK / f"code-{head[:10]}"
+    if not (dest / "src" / "genomenode" / "__init__.py").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", head, "src"], capture_output=True)
+        if archive.returncode != 0:
+            sys.exit(f"git archive failed: {archive.stderr.decode()[-300:]}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(dest, filter="data")
+    return dest
 
 
 def short_error(exc: BaseException) -> str:
@@ -186,7 +218,13 @@ def timed_cli(out: str, args: list[str]) -> None:
     finally:  # the whole tree's CPU, a JVM included (it may outlive this process unwaited)
         Path(out).write_text(
             json.dumps(
-                {"imports": imports, "stages": spent, "cpu": tree_cpu(), "jvm_rss_mb": descendants_peak_rss_mb()}
+                {
+                    "imports": imports,
+                    "stages": spent,
+                    "cpu": tree_cpu(),
+                    "jvm_rss_mb": descendants_peak_rss_mb(),
+                    "module": sys.modules["genomenode"].__file__,
+                }
             )
         )
 
@@ -336,15 +374,26 @@ def store_state(node: Path) -> dict[str, Any]:
 
 
 def ingest_all(
-    folder: Path, info: dict[str, Any], node: Path, out: list[dict[str, Any]], *, probe: bool, env: dict[str, str]
+    folder: Path,
+    info: dict[str, Any],
+    node: Path,
+    out: list[dict[str, Any]],
+    *,
+    probe: bool,
+    env: dict[str, str],
+    start: int = 1,
 ) -> None:
-    """Every delivery into a fresh `node`, appending a row to `out` after each; `env`: GENOMENODE_* for the CLI."""
-    shutil.rmtree(node, ignore_errors=True)
+    """The deliveries from `start` on into `node` (made afresh when starting at 1), appending a row to
+    `out` after each; `env`: GENOMENODE_* settings for the CLI processes."""
     logs = node.with_name(node.name + "-logs")
-    shutil.rmtree(logs, ignore_errors=True)
-    logs.mkdir(parents=True)
-    so_far = 0
+    if start == 1:
+        shutil.rmtree(node, ignore_errors=True)
+        shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    so_far = sum(d["samples"] for d in info["deliveries"][: start - 1])
     for b, d in enumerate(info["deliveries"], start=1):
+        if b < start:
+            continue
         stages = logs / f"delivery-{b:02d}.stages.json"
         cmd = [
             sys.executable,
@@ -381,6 +430,8 @@ def ingest_all(
             raise RuntimeError(f"ingest of delivery {b} failed: {error}")
         so_far += d["samples"]
         timings = json.loads(stages.read_text())
+        if SNAPSHOT_ENV in os.environ and not timings["module"].startswith(os.environ[SNAPSHOT_ENV]):
+            raise RuntimeError(f"the ingest process imported {timings['module']}, not the snapshot")
         cpu = max(cpu, timings.get("cpu", 0.0))  # the larger: a JVM the process left unwaited is only in its own
         by_stage: dict[str, dict[str, float]] = {}
         for s in timings["stages"]:
@@ -536,12 +587,23 @@ def recompute(node: Path, store_engine: Any | None) -> dict[str, Any]:
     elif store_engine is not None and store_engine.name != "duckdb":
         return {"error": "store.stats.compute_stats takes no engine in this tree: no Spark statistics job to time"}
     runs = []
-    for _ in range(2):
+    failed = None
+    while len(runs) < 2:
         wall, cpu = time.perf_counter(), tree_cpu()
-        table = compute_stats(**kwargs)
+        try:
+            table = compute_stats(**kwargs)
+        except Exception as exc:
+            spark = getattr(store_engine, "spark", None)
+            if failed is not None or spark is None:
+                raise
+            traceback.print_exc()
+            failed = short_error(exc)  # once: again without broadcast joins, the workaround Spark names
+            spark.conf.set(BROADCAST, "-1")
+            continue
         runs.append({"wall": time.perf_counter() - wall, "cpu": tree_cpu() - cpu})
     return {
         "runs": runs,
+        "failed_first": failed,
         "rows": table.num_rows,
         "groups": len(groups),
         "parts": {t: len(v) for t, v in files.items()},
@@ -590,7 +652,6 @@ def measure_engine(
 
 
 def run(args: argparse.Namespace, results: dict[str, Any]) -> None:
-    sys.path.insert(0, str(REPO / "src"))
     length = int(args.length_mb * 1_000_000)
     folder, info = cohort(args.samples, args.batches, length, args.seed)
     results["cohort"] = info
@@ -618,11 +679,22 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> None:
             "GENOMENODE_SPARK_MASTER": "local[2]",
             "GENOMENODE_SPARK_CONF": json.dumps(args.spark_conf),
         }
-        try:
-            ingest_all(folder, info, spark_node, spark["batches"], probe=False, env=env)
-        except Exception as exc:  # the DuckDB numbers stand; the section says where Spark failed
-            traceback.print_exc()
-            spark["error"] = short_error(exc)
+        start = 1
+        while start <= len(info["deliveries"]):
+            try:
+                ingest_all(folder, info, spark_node, spark["batches"], probe=False, env=env, start=start)
+                break
+            except Exception as exc:  # the DuckDB numbers stand; the section says where Spark failed
+                traceback.print_exc()
+                start = len(spark["batches"]) + 1
+                conf = json.loads(env["GENOMENODE_SPARK_CONF"])
+                if BROADCAST in conf:
+                    spark["error"] = short_error(exc)
+                    break
+                # a failed ingest leaves the node as it was: that delivery again, without broadcast joins
+                spark["fallback"] = {"at": start, "error": short_error(exc), "conf": {BROADCAST: "-1"}}
+                env["GENOMENODE_SPARK_CONF"] = json.dumps({**conf, BROADCAST: "-1"})
+                say(f"  again from delivery {start} with {BROADCAST}=-1")
 
 
 def summary(e: dict[str, Any]) -> dict[str, Any]:
@@ -728,16 +800,26 @@ def section(r: dict[str, Any]) -> str:
     c = r.get("cohort")
     batches: list[dict[str, Any]] = r.get("batches") or []
     engines: dict[str, Any] = r.get("engines") or {}
-    provenance = (
-        f"Written by `benchmarks/scale.py` (`make scale-benchmark`), one run on {s['when']} at commit {s['commit']}"
-        + (f" (HEAD was {s['commit_end']} by the end)" if s["commit_end"] != s["commit"] else "")
-        + (
-            f"; src/genomenode had uncommitted changes by other work in the shared tree ({', '.join(s['uncommitted'])})"
-            if s["uncommitted"]
-            else ""
+    if s.get("snapshot"):
+        provenance = (
+            f"Written by `benchmarks/scale.py` (`make scale-benchmark`), one run on {s['when']} of commit "
+            f"{s['commit']}: a snapshot of its src/ (`git archive`) was imported, so the shared tree's work in "
+            "progress was not measured"
+            + (f" (uncommitted then: {', '.join(s['uncommitted'])})" if s["uncommitted"] else "")
+            + "."
         )
-        + "."
-    )
+    else:
+        provenance = (
+            f"Written by `benchmarks/scale.py --tree`, one run on {s['when']} at commit {s['commit']}"
+            + (f" (HEAD was {s['commit_end']} by the end)" if s["commit_end"] != s["commit"] else "")
+            + (
+                f"; src/genomenode had uncommitted changes by other work in the shared tree "
+                f"({', '.join(s['uncommitted'])})"
+                if s["uncommitted"]
+                else ""
+            )
+            + "."
+        )
     versions = [b.get("code") for b in batches] + [e.get("code") for e in engines.values()]
     if s.get("changed_during") or len({v for v in versions if v}) > 1:
         provenance += (
@@ -880,6 +962,8 @@ def section(r: dict[str, Any]) -> str:
                 if "runs" in st
                 else st.get("error", "—")
             )
+            if st.get("failed_first"):
+                stats = f"failed first ({st['failed_first']}); then with {BROADCAST}=-1: {stats}"
             conf = e.get("conf") or {}
             label = name + (
                 f" ({', '.join(f'{k}={v}' for k, v in {**conf.get('spark_conf', {})}.items())}, "
@@ -917,15 +1001,24 @@ def spark_lines(spark: dict[str, Any], duck: list[dict[str, Any]]) -> list[str]:
         "build parts s | statistics s | store MB after (live) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    fallback = spark.get("fallback") or {}
     for b in rows:
         live = sum(v["bytes"] for v in b["store"]["live"].values())
         gps = b["samples"] * b["sites"] / b["cpu"] if b["cpu"] else float("nan")
         other = next((d["wall"] for d in duck if d["batch"] == b["batch"]), float("nan"))
+        mark = "*" if fallback and b["batch"] >= fallback["at"] else ""
         lines.append(
-            f"| {b['batch']} | {b['samples_so_far']:,} | {b['wall']:.1f} ({other:.1f}) | {b['cpu']:.1f} | "
+            f"| {b['batch']}{mark} | {b['samples_so_far']:,} | {b['wall']:.1f} ({other:.1f}) | {b['cpu']:.1f} | "
             f"{gps / 1e6:,.2f} M | {b['rss_mb']:,.0f} / {b.get('jvm_rss_mb', 0):,.0f} | "
             f"{_stage(b, 'build parts'):.1f} | {_stage(b, 'statistics'):.1f} | {_mb(live)} |"
         )
+    if fallback:
+        lines += [
+            "",
+            f"\\* **Delivery {fallback['at']} failed with the settings above:** {fallback['error']}. It was ingested "
+            f"again (a failed ingest leaves the node as it was) with `{BROADCAST}=-1` (no broadcast joins, the "
+            "workaround Spark's message names), and so were the deliveries after it.",
+        ]
     if spark.get("error"):
         lines += ["", f"**The Spark ingest failed at delivery {len(rows) + 1}:** {spark['error']}"]
     if len(rows) > 1:
@@ -1005,6 +1098,11 @@ def main() -> int:
         default=SPARK_CONF,
         help=f"Spark settings (JSON) for the spark engine; default {json.dumps(SPARK_CONF)}",
     )
+    ap.add_argument(
+        "--tree",
+        action="store_true",
+        help="measure the shared working tree as it is (default: a snapshot of HEAD's src/, uncommitted work left out)",
+    )
     ap.add_argument("--no-probe", action="store_true", help="no lookups and region queries after each delivery")
     ap.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md alone")
     ap.add_argument("--report-only", action="store_true", help="the section again from the last results JSON")
@@ -1016,8 +1114,23 @@ def main() -> int:
         publish(json.loads(results_file.read_text()), write=not args.no_write)
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
+    if not args.tree and SNAPSHOT_ENV not in os.environ:
+        code = snapshot()
+        say(f"measuring a snapshot of HEAD's src/ in {code}")
+        env = {
+            **os.environ,
+            SNAPSHOT_ENV: str(code),
+            "PYTHONPATH": os.pathsep.join([str(code / "src"), *_pythonpath()]),
+        }
+        return subprocess.run([sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env=env).returncode
     load_start, began = os.getloadavg()[0], time.time()
     started, dirty = commit(), uncommitted()
+    if SNAPSHOT_ENV in os.environ:
+        import genomenode
+
+        if not Path(genomenode.__file__).resolve().is_relative_to(Path(os.environ[SNAPSHOT_ENV]).resolve()):
+            sys.exit(f"genomenode imported from {genomenode.__file__}, not the snapshot")
+        started = Path(os.environ[SNAPSHOT_ENV]).name.removeprefix("code-")[:7]
     results: dict[str, Any] = {"errors": []}
     try:
         run(args, results)
@@ -1027,7 +1140,8 @@ def main() -> int:
     results["settings"] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": started,
-        "commit_end": commit(),
+        "commit_end": started if SNAPSHOT_ENV in os.environ else commit(),
+        "snapshot": SNAPSHOT_ENV in os.environ,
         "uncommitted": sorted(set(dirty) | set(uncommitted())),
         "changed_during": changed_since(began),
         "load": [load_start, os.getloadavg()[0]],
@@ -1037,6 +1151,10 @@ def main() -> int:
     results_file.write_text(json.dumps(results, indent=1))
     publish(results, write=not args.no_write and bool(results.get("batches")))
     return 1 if results["errors"] else 0
+
+
+def _pythonpath() -> list[str]:
+    return [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 
 
 if __name__ == "__main__":
