@@ -40,40 +40,57 @@ def recompute_stats(
     name: str | None = None,
     engine: StoreEngine | None = None,
 ) -> tuple[list[PartInfo], list[int]]:
-    """Rewrite variant_stats for `chroms` from the live + new per-file parts.
+    """Rewrite variant_stats for `chroms` from the live + new per-file parts: when files are only
+    added, as the old statistics plus the new files' share (store.stats), else from scratch.
 
     `weights` overrides the catalog's weight of existing groups (a withdrawal not yet committed);
     returns the new parts and the ids of the stats parts they supersede. `engine`: where the
     statistics are computed (none: an embedded DuckDB per chromosome).
     """
     weights = weights or {}
-    live = [
+    kept = [
         g
         for g in group_rows(session, assembly)
         if g["group_id"] not in drop_groups and g["file_id"] not in replaced_files
     ]
     group_table = pa.Table.from_pylist(
-        [{**g, "weight": weights.get(g["group_id"], g["weight"])} for g in live]
+        [{**g, "weight": weights.get(g["group_id"], g["weight"])} for g in kept]
         + [{"weight": 1, **g} for g in new_groups],
         schema=GROUPS_SCHEMA,
     )
+    # only adding files: the old statistics stay right for the old groups, so the new ones add to them
+    incremental = not (weights or drop_groups or replaced_files or replaced_parts)
     out: list[PartInfo] = []
     superseded: list[int] = []
     for i, chrom in enumerate(chroms):
         report("computing allele frequencies", i, len(chroms))
-        files = live_inputs(
-            root, session, assembly, chrom, replaced_files=replaced_files, replaced_parts=replaced_parts
-        )
-        for table in files:
-            files[table] += [root / p.path for p in new_parts if p.table == table and p.chrom == chrom]
-        stats = compute_stats(
-            chrom=chrom,
-            site_files=files["site_counts"],
-            coverage_files=files["coverage"],
-            variant_files=files["variants"],
-            groups=group_table,
-            engine=engine,
-        )
+        live = live_inputs(root, session, assembly, chrom, replaced_files=replaced_files, replaced_parts=replaced_parts)
+        new = {t: [root / p.path for p in new_parts if p.table == t and p.chrom == chrom] for t in live}
+        old_stats = [
+            root / f.path
+            for f in repo.live_store_files(session, table_name="variant_stats", assembly=assembly.value, chrom=chrom)
+        ]
+        if incremental:
+            stats = compute_stats(
+                chrom=chrom,
+                site_files=new["site_counts"],
+                coverage_files=new["coverage"],
+                variant_files=new["variants"],
+                groups=group_table,
+                engine=engine,
+                old_stats_files=old_stats,
+                old_site_files=live["site_counts"],
+                old_coverage_files=live["coverage"],
+            )
+        else:
+            stats = compute_stats(
+                chrom=chrom,
+                site_files=live["site_counts"] + new["site_counts"],
+                coverage_files=live["coverage"] + new["coverage"],
+                variant_files=live["variants"] + new["variants"],
+                groups=group_table,
+                engine=engine,
+            )
         out.append(
             write_part(
                 root,

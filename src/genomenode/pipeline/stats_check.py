@@ -22,7 +22,7 @@ from genomenode.domain.assembly import Assembly, contig_lengths
 from genomenode.pipeline.restats import group_rows, live_inputs
 from genomenode.settings import Settings
 from genomenode.store.engine import Parts, StoreEngine, open_engine
-from genomenode.store.stats import GROUPS_SCHEMA, STATS_SQL
+from genomenode.store.stats import GROUPS_SCHEMA, stats_sql
 
 Progress = Callable[[str, int, int | None], None]
 SHOWN = 20  # differing cells listed per chromosome (all are counted)
@@ -134,12 +134,15 @@ def _check(
     groups: pa.Table,
     started: float,
 ) -> ChromosomeCheck:
-    recomputed = STATS_SQL.replace("{failed_filters}", engine.sorted_join("variant_filter", "';'"))
+    recomputed = stats_sql(engine)
     recomputed = recomputed[: recomputed.rindex("ORDER BY")]  # a subquery: no order of its own
     relations = {
         "site_counts": Parts.of("site_counts", inputs["site_counts"]),
         "coverage": Parts.of("coverage", inputs["coverage"]),
         "variants": Parts.of("variants", inputs["variants"]),
+        "old_stats": Parts.of("variant_stats", []),  # from scratch: nothing old
+        "old_site_counts": Parts.of("site_counts", []),
+        "old_coverage": Parts.of("coverage", []),
         "groups": groups,
         "stored": Parts.of("variant_stats", stored),
     }
