@@ -69,6 +69,11 @@ unit: install
 
 test: lint typecheck contracts unit
 
+# The exhaustive DuckDB/Spark parity checks (every allele of both test stores; minutes), left out of make test.
+.PHONY: test-spark
+test-spark: install
+	$(BIN)/python -m pytest -m scale tests/query/test_engine_parity.py
+
 benchmark: install
 	$(BIN)/python benchmarks/run.py
 

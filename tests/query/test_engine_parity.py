@@ -265,10 +265,22 @@ def test_a_persons_pgx_report_is_the_same_on_both_engines(
 
 
 @pytest.mark.scale
-def test_every_allele_of_both_stores_is_answered_alike(both: dict[str, tuple[NodeQueries, NodeQueries]]) -> None:
-    for name, chrom, assembly in (("g1k", "chr22", "GRCh37"), ("national", "chr10", "GRCh38")):
-        for variant in _alleles(both[name][0], chrom, assembly):
-            same(both[name], lambda q, v=variant: q.variant(v, floor=5))
+@pytest.mark.parametrize("by", [None, *BY_CHOICES])
+def test_every_allele_of_both_stores_is_answered_alike(
+    both: dict[str, tuple[NodeQueries, NodeQueries]], by: str | None
+) -> None:
+    for name, assembly in (("g1k", "GRCh37"), ("national", "GRCh38")):
+        pair = both[name]
+        chroms = sorted({c for a, c in pair[0]._current().stats_files if a == assembly})
+        for chrom in chroms:
+            whole = Region(chrom, 1, 300_000_000)
+            for floor in (None, 5):
+                same(pair, lambda q, r=whole, f=floor: q.frequencies(region=r, by=by, floor=f))
+            if by is None:
+                same(pair, lambda q, r=whole, c=chrom, a=assembly: q.variant_cells(assembly=a, chrom=c, region=r))
+                alleles = _alleles(pair[0], chrom, assembly)
+                for variant in alleles[:: max(1, len(alleles) // 100)]:
+                    same(pair, lambda q, v=variant: q.variant(v, floor=5))
 
 
 # -- batch jobs -------------------------------------------------------------------------------------

@@ -65,9 +65,12 @@ def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
                 )
             return active
         builder = SparkSession.builder.master(master)
+        local: dict[str, str] = {}
         if master.startswith("local"):  # Python workers from this venv (PySpark reads only the variable)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        for key, value in {**DEFAULT_CONF, **conf, **REQUIRED_CONF}.items():
+            # the driver is every executor here: Spark's 1 GB cannot hold a 10,000-genome chromosome's joins
+            local["spark.driver.memory"] = "4g"
+        for key, value in {**DEFAULT_CONF, **local, **conf, **REQUIRED_CONF}.items():
             builder = builder.config(key, value)
         try:
             session = builder.getOrCreate()
