@@ -10,17 +10,15 @@ GENOMENODE_ENGINE for this run. pipeline.export does the work; this is its shell
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from genomenode.cli.common import EngineChoice, EngineOption, progress_bar
 from genomenode.cli.sharing import fail
 from genomenode.errors import GenomenodeError
 from genomenode.settings import Settings
@@ -36,38 +34,7 @@ TokenFile = Annotated[
 ]
 
 
-class EngineChoice(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
-
-
-EngineOption = Annotated[
-    EngineChoice | None,
-    typer.Option("--engine", help="SQL engine for this export [default: $GENOMENODE_ENGINE, then duckdb]."),
-]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
-
-
-@contextmanager
-def _progress() -> Iterator[Any]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal and not os.environ.get("GENOMENODE_PROGRESS"),
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 @contextmanager
@@ -122,7 +89,7 @@ def frequencies(
     from genomenode.pipeline.export import export_frequencies
 
     try:
-        with _session(ctx, engine, token_file) as s, _progress() as update:
+        with _session(ctx, engine, token_file) as s, progress_bar() as update:
             settings: Settings = s["settings"]
             result = export_frequencies(
                 settings,
@@ -161,7 +128,7 @@ def genotypes(
     from genomenode.pipeline.export import export_genotypes
 
     try:
-        with _session(ctx, engine, token_file) as s, _progress() as update:
+        with _session(ctx, engine, token_file) as s, progress_bar() as update:
             result = export_genotypes(
                 s["settings"],
                 out=out,

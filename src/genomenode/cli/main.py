@@ -11,24 +11,15 @@ import os
 import shlex
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from genomenode.cli.case import install as install_case
+from genomenode.cli.common import progress_bar
 from genomenode.cli.export import register as register_export
 from genomenode.cli.federation import install as install_federation
 from genomenode.cli.pgx import install as install_pgx
@@ -78,29 +69,6 @@ def main(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     ctx.obj = Settings(**overrides)
-
-
-@contextmanager
-def _progress() -> Iterator[Any]:
-    """A rich progress bar on stderr; `update(stage, done, total)` drives it."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal and not os.environ.get("GENOMENODE_PROGRESS"),
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _fail(exc: GenomenodeError) -> None:
@@ -170,7 +138,7 @@ def ingest(
         role=caller.role_label,
     )
     try:
-        with _progress() as update:
+        with progress_bar() as update:
             result = run_ingest(_settings(ctx), request, progress=update)
     except GenomenodeError as exc:
         _fail(exc)
@@ -295,7 +263,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the web portal at / and the HTTP API (OpenAPI docs at /docs)."""
-    import os
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -350,7 +317,7 @@ def demo(
 
     settings = _settings(ctx)
     try:
-        with _progress() as update:
+        with progress_bar() as update:
             node = build_demo_node(settings, individuals=individuals, seed=seed, progress=update)
         add_demo_cases(settings, node.families)
         gate = AccessControl(settings)

@@ -179,7 +179,7 @@ def pgx_calls(
     import pyarrow.parquet as pq
 
     from genomenode.access.gate import AccessControl
-    from genomenode.cli.main import _progress
+    from genomenode.cli.common import progress_bar
     from genomenode.cli.sharing import caller_from_token
     from genomenode.errors import InputError
     from genomenode.pgx.service import pgx_calls as call_everyone
@@ -195,7 +195,7 @@ def pgx_calls(
             caller = caller_from_token(gate, token_file)
             queries = NodeQueries(gate.settings, engine=gate.engine)
             try:
-                with _progress() as update:
+                with progress_bar() as update:
                     table = call_everyone(
                         gate, queries, caller, dataset=dataset, console=caller.anonymous, progress=update
                     )

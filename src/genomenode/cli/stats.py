@@ -15,17 +15,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from genomenode.cli.common import EngineOption, progress_bar
 from genomenode.cli.sharing import fail
 from genomenode.errors import GenomenodeError
 from genomenode.settings import Settings
 
 stats_app = typer.Typer(help="The precomputed allele statistics.", no_args_is_help=True)
 err = Console(stderr=True)
-
-
-class EngineName(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 class Output(StrEnum):
@@ -36,20 +32,17 @@ class Output(StrEnum):
 @stats_app.command("check")
 def check(
     ctx: typer.Context,
-    engine: Annotated[
-        EngineName | None, typer.Option("--engine", help="duckdb or spark [default: $GENOMENODE_ENGINE, then duckdb]")
-    ] = None,
+    engine: EngineOption = None,
     output: Annotated[Output, typer.Option("--format", help="tsv or json")] = Output.tsv,
 ) -> None:
     """Recompute the statistics of every chromosome from its parts; list any cell that differs."""
-    from genomenode.cli.main import _progress
     from genomenode.pipeline.stats_check import check_statistics
 
     settings: Settings = ctx.obj
     if engine is not None:
         settings = settings.model_copy(update={"engine": engine.value})
     try:
-        with _progress() as update:
+        with progress_bar() as update:
             results = check_statistics(settings, progress=update)
     except GenomenodeError as e:
         fail(e)
