@@ -45,6 +45,11 @@ DEFAULT_CONF = {
     # the default of 200 shuffle partitions makes every small query pay 200 tasks
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # broadcast joins only on sizes seen at run time: the planner's guesses from Parquet file sizes
+    # under-estimate aggregated alleles by orders of magnitude, and a wrong broadcast fails the job
+    # ("Not enough memory to build and broadcast the table") at 10,000 genomes
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
+    "spark.sql.adaptive.autoBroadcastJoinThreshold": "10MB",
 }
 
 _session_lock = threading.Lock()
