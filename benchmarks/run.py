@@ -245,6 +245,7 @@ KEPT_SECTIONS = (
     "## Pharmacogenomics",
     "## Web portal",
     "## Scale: 10,000 genomes on one chromosome",
+    "## Scale: incremental statistics and the projection to 500,000 genomes",
 )
 
 
