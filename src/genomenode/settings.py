@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     )
     spark_master: str = Field(
         default="local[2]",
-        description="Where the spark engine runs: local[N], spark://host:7077, yarn or k8s://... (docs/decisions/0009-spark-engine.md).",
+        description="Where the spark engine runs: local[N], spark://host:7077, yarn or k8s://... (ADR 0009).",
     )
     spark_conf: dict[str, str] = Field(
         default_factory=dict,
