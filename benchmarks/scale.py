@@ -543,44 +543,26 @@ def recompute(node: Path, store_engine: Any | None) -> dict[str, Any]:
 
     from genomenode.catalog import repository as repo
     from genomenode.catalog.database import catalog_url, open_catalog, session_factory
-    from genomenode.store.stats import compute_stats
+    from genomenode.domain.assembly import Assembly
+    from genomenode.pipeline.restats import group_rows
+    from genomenode.store.stats import GROUPS_SCHEMA, compute_stats
 
     engine = open_catalog(catalog_url(node, None))
     try:
         with session_factory(engine)() as session:
-            groups = [
-                {
-                    "group_id": g.group_id,
-                    "dataset": g.dataset,
-                    "population": g.population,
-                    "sex": g.sex,
-                    "centre": g.centre,
-                    "weight": g.weight,
-                }
-                for g in repo.call_groups(session, assembly=ASSEMBLY)
-            ]
+            groups = group_rows(session, Assembly(ASSEMBLY))
             files = {
                 t: [node / "store" / f.path for f in repo.live_store_files(session, table_name=t, assembly=ASSEMBLY)]
                 for t in ("site_counts", "coverage", "variants")
             }
     finally:
         engine.dispose()
-    schema = pa.schema(
-        [
-            ("group_id", pa.int32()),
-            ("dataset", pa.string()),
-            ("population", pa.string()),
-            ("sex", pa.string()),
-            ("centre", pa.string()),
-            ("weight", pa.int32()),
-        ]
-    )
     kwargs: dict[str, Any] = {
         "chrom": CHROM,
         "site_files": files["site_counts"],
         "coverage_files": files["coverage"],
         "variant_files": files["variants"],
-        "groups": pa.Table.from_pylist(groups, schema=schema),
+        "groups": pa.Table.from_pylist(groups, schema=GROUPS_SCHEMA),
     }
     if "engine" in inspect.signature(compute_stats).parameters:
         kwargs["engine"] = store_engine
