@@ -246,16 +246,12 @@ class NodeQueries:
         with each allele's record (INFO, FILTER, source record) and nation-wide counts
         (query.family). Individual-level: only ever called for a case after access control
         allowed every member and one audit entry per member was written."""
-        state = self._current()
-
-        def of(files: dict[tuple[str, str], list[Path]]) -> list[Path]:
-            return [p for (a, _), paths in sorted(files.items()) if a == assembly for p in paths]
-
+        files = self.live_parts(assembly)
         return family_calls(
             self.store_engine,
-            calls_files=of(state.calls_files),
-            variants_files=of(state.variants_files),
-            stats_files=of(state.stats_files),
+            calls_files=files["calls"],
+            variants_files=files["variants"],
+            stats_files=files["variant_stats"],
             samples=samples,
             contigs=list(contig_lengths(Assembly(assembly))),
         )
@@ -280,10 +276,15 @@ class NodeQueries:
         )
 
     def live_parts(self, assembly: str, chroms: Collection[str] | None = None) -> dict[str, list[Path]]:
-        """The live parts of the per-file tables (variants, calls, coverage) of `assembly`, on
+        """The live parts of each table (variants, calls, coverage, variant_stats) of `assembly`, on
         `chroms` (None: all), as of the last committed run: what a batch job hands its tasks."""
         state = self._current()
-        tables = {"variants": state.variants_files, "calls": state.calls_files, "coverage": state.coverage_files}
+        tables = {
+            "variants": state.variants_files,
+            "calls": state.calls_files,
+            "coverage": state.coverage_files,
+            "variant_stats": state.stats_files,
+        }
         return {
             name: [
                 p for (a, c), paths in sorted(by_chrom.items()) if a == assembly and (chroms is None or c in chroms)
